@@ -1,0 +1,34 @@
+# Everything installs into .venv from this project's own files.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: install demo test test-fast bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[openai,dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m rag_agent.demo $(ARGS)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -ra
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -ra tests/unit
+
+SCIFACT ?= ../shared/data/scifact/corpus.jsonl
+bench: $(STAMP)
+	$(BIN)/python bench/ingest_bench.py $(SCIFACT) --out bench/results/ingest_scifact.json
+
+clean:
+	rm -rf $(VENV) .demo_index .pytest_cache

@@ -1,0 +1,123 @@
+"""SQLite-backed LangChain stores, so a `MultiVectorRetriever` can read parents from the index."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from typing import Any, Generic, TypeVar
+
+from langchain_core.documents import Document
+from langchain_core.stores import BaseStore
+
+__all__ = ["SQLiteDocStore", "SQLiteStringStore", "document_to_json", "json_to_document"]
+
+V = TypeVar("V")
+
+
+def document_to_json(doc: Document) -> str:
+    return json.dumps(
+        {"page_content": doc.page_content, "metadata": doc.metadata, "id": doc.id},
+        default=str,
+        ensure_ascii=False,
+    )
+
+
+def json_to_document(raw: str) -> Document:
+    data = json.loads(raw)
+    return Document(page_content=data["page_content"], metadata=data["metadata"], id=data["id"])
+
+
+class _SQLiteStore(BaseStore[str, V], Generic[V]):
+    """Key-value rows of one namespace of the index's `kv` table; writes are transactions."""
+
+    def __init__(self, conn: sqlite3.Connection, namespace: str, lock: threading.RLock) -> None:
+        self.conn = conn
+        self.namespace = namespace
+        self.lock = lock
+
+    def _dump(self, value: V) -> str:
+        raise NotImplementedError
+
+    def _load(self, raw: str) -> V:
+        raise NotImplementedError
+
+    def mget(self, keys: Sequence[str]) -> list[V | None]:
+        found: dict[str, str] = {}
+        with self.lock:
+            for i in range(0, len(keys), 500):
+                chunk = list(keys[i:i + 500])
+                rows = self.conn.execute(
+                    f"SELECT key, value FROM kv WHERE namespace = ? AND key IN "
+                    f"({','.join('?' * len(chunk))})",
+                    (self.namespace, *chunk),
+                )
+                found.update(rows.fetchall())
+        return [self._load(found[k]) if k in found else None for k in keys]
+
+    def mset(self, key_value_pairs: Sequence[tuple[str, V]]) -> None:
+        with self.lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                self.write(key_value_pairs)
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+
+    def write(self, pairs: Sequence[tuple[str, V]], doc_id: str | None = None) -> None:
+        """Upsert rows inside the caller's open transaction."""
+        self.conn.executemany(
+            "INSERT INTO kv VALUES (?, ?, ?, ?) ON CONFLICT(namespace, key) "
+            "DO UPDATE SET value = excluded.value, doc_id = excluded.doc_id",
+            [(self.namespace, k, doc_id, self._dump(v)) for k, v in pairs],
+        )
+
+    def mdelete(self, keys: Sequence[str]) -> None:
+        with self.lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                self.conn.executemany(
+                    "DELETE FROM kv WHERE namespace = ? AND key = ?",
+                    [(self.namespace, k) for k in keys],
+                )
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+
+    def yield_keys(self, *, prefix: str | None = None) -> Iterator[str]:
+        with self.lock:
+            if prefix:
+                rows = self.conn.execute(
+                    "SELECT key FROM kv WHERE namespace = ? AND substr(key, 1, ?) = ? "
+                    "ORDER BY key",
+                    (self.namespace, len(prefix), prefix),
+                ).fetchall()
+            else:
+                rows = self.conn.execute(
+                    "SELECT key FROM kv WHERE namespace = ? ORDER BY key", (self.namespace,)
+                ).fetchall()
+        for (key,) in rows:
+            yield key
+
+
+class SQLiteDocStore(_SQLiteStore[Document]):
+    """`BaseStore[str, Document]` over SQLite: the index keeps its parents here."""
+
+    def _dump(self, value: Document) -> str:
+        return document_to_json(value)
+
+    def _load(self, raw: str) -> Document:
+        return json_to_document(raw)
+
+
+class SQLiteStringStore(_SQLiteStore[str]):
+    """`BaseStore[str, str]` over SQLite: a cache (LLM summaries) that lives with the index."""
+
+    def _dump(self, value: str) -> str:
+        return json.dumps(value)
+
+    def _load(self, raw: str) -> Any:
+        return json.loads(raw)

@@ -1,0 +1,125 @@
+"""Plain records the index hands out: search hits, ingest reports and statistics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.documents import Document
+
+from rag_agent.ingest.loaders import Skipped
+
+__all__ = ["Hit", "IndexStats", "IngestReport"]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One unit found by a vector search, with what a citation needs."""
+
+    unit_id: int
+    kind: str
+    score: float
+    text: str
+    doc_id: str
+    position: int
+    parent_id: str | None
+    source_id: str
+    title: str
+    tenant: str
+    metadata: dict[str, Any]
+
+    def to_document(self) -> Document:
+        """A LangChain `Document` whose metadata carries score, ids and position."""
+        meta = {
+            **self.metadata,
+            "score": self.score,
+            "kind": self.kind,
+            "doc_id": self.doc_id,
+            "parent_id": self.parent_id,
+            "position": self.position,
+            "source_id": self.source_id,
+            "title": self.title,
+            "tenant": self.tenant,
+        }
+        return Document(page_content=self.text, metadata=meta, id=f"{self.doc_id}:{self.kind}"
+                        f":{self.position}")
+
+
+@dataclass
+class IngestReport:
+    """What one ingestion call did. Documents listed in `acknowledged` are durably committed."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    parents: int = 0
+    children: int = 0
+    sentences: int = 0
+    summaries: int = 0
+    embedded: int = 0
+    reused_vectors: int = 0
+    seconds: float = 0.0
+    skipped: list[Skipped] = field(default_factory=list)
+    acknowledged: list[str] = field(default_factory=list)
+
+    @property
+    def documents(self) -> int:
+        """Documents written (added or updated)."""
+        return self.added + self.updated
+
+    @property
+    def units(self) -> int:
+        """Units written: parents, children, sentences and summaries."""
+        return self.parents + self.children + self.sentences + self.summaries
+
+    @property
+    def units_per_second(self) -> float:
+        return self.units / self.seconds if self.seconds > 0 else 0.0
+
+    def summary_lines(self) -> list[str]:
+        """The report as the CLI prints it."""
+        lines = [
+            f"documents: {self.added} added, {self.updated} updated, {self.unchanged} unchanged",
+            f"units: {self.parents} parents, {self.children} children, {self.sentences} "
+            f"sentences, {self.summaries} summaries",
+            f"embedded {self.embedded} texts, reused {self.reused_vectors} stored vectors",
+            f"time: {self.seconds:.1f} s, {self.units_per_second:.1f} units/s",
+            f"skipped: {len(self.skipped)}",
+        ]
+        lines += [f"  - {s.source}: {s.reason}" for s in self.skipped]
+        return lines
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    """Counts and sizes of an index."""
+
+    path: str
+    model_id: str
+    dim: int
+    documents: int
+    parents: int
+    children: int
+    sentences: int
+    summaries: int
+    tenants: dict[str, int]
+    disk_bytes: int
+    generation: int
+
+    @property
+    def raw_vector_bytes(self) -> int:
+        """float32 bytes of every embedded vector (children, sentences, summaries)."""
+        return (self.children + self.sentences + self.summaries) * self.dim * 4
+
+    def lines(self) -> list[str]:
+        ratio = self.disk_bytes / self.raw_vector_bytes if self.raw_vector_bytes else 0.0
+        return [
+            f"index: {self.path}",
+            f"model: {self.model_id} ({self.dim} dims)",
+            f"documents: {self.documents} in {len(self.tenants)} tenant(s) "
+            + ", ".join(f"{t}={n}" for t, n in sorted(self.tenants.items())),
+            f"units: {self.parents} parents, {self.children} children, {self.sentences} "
+            f"sentences, {self.summaries} summaries",
+            f"disk: {self.disk_bytes / 1e6:.1f} MB ({ratio:.2f}x the raw float32 vectors, "
+            f"{self.raw_vector_bytes / 1e6:.1f} MB)",
+        ]

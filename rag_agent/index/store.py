@@ -1,0 +1,320 @@
+"""`RagIndex`: one folder holding a multi-representation index of documents.
+
+    index = RagIndex.open("./my_index")
+    report = index.add_paths(["./docs"])            # idempotent: unchanged files cost nothing
+    hits = index.search("query", kind="child", k=5, filter={"year": {"$gte": 2022}})
+
+Layout: `index.sqlite` (documents, parents, units with their vectors, meta) and one FAISS file per
+collection (`summary.faiss`, `child.faiss`, `sentence.faiss`) plus `vectors.json`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from langchain_core.documents import Document
+
+from rag_agent.errors import ConfigError, IndexMismatchError
+from rag_agent.index import db
+from rag_agent.index.docstore import SQLiteDocStore, SQLiteStringStore
+from rag_agent.index.filters import Filter, compile_filter
+from rag_agent.index.records import Hit, IndexStats, IngestReport
+from rag_agent.index.vectors import KINDS, VectorCollection, load_collections, save_collections
+from rag_agent.index.writer import delete_documents, ingest
+from rag_agent.ingest.loaders import SourceDocument, discover, estimate_documents, iter_documents
+from rag_agent.models import Embedder, encode_query, make_embedder
+from rag_agent.settings import DEFAULT_TENANT, IndexConfig
+
+__all__ = ["RagIndex"]
+
+DB_FILE = "index.sqlite"
+
+
+class RagIndex:
+    """Summaries, children and sentences in FAISS; documents and parents in SQLite."""
+
+    def __init__(self, path: Path, conn: Any, embedder: Embedder, config: IndexConfig,
+                 dim: int, summarizer: Any = None) -> None:
+        self.path = path
+        self.conn = conn
+        self.embedder = embedder
+        self.config = config
+        self.dim = dim
+        self.summarizer = summarizer
+        self.lock = threading.RLock()
+        self.docstore = SQLiteDocStore(conn, "parent", self.lock)
+        self.cache = SQLiteStringStore(conn, "cache", self.lock)
+        generation = db.get_meta(conn, "generation", 0)
+        self.collections, self.rebuilt = load_collections(path, conn, dim, generation)
+        self._saved_generation = generation if not self.rebuilt else -1
+
+    @classmethod
+    def open(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        embedder: Any = None,
+        config: IndexConfig | None = None,
+        summarizer: Any = None,
+        create: bool = True,
+    ) -> RagIndex:
+        """Open the index in `path`, creating it unless `create` is False.
+
+        Args:
+            embedder: None for the packaged all-MiniLM-L6-v2, a local model path, or any
+                LangChain `Embeddings`. An existing index must be opened with its own model.
+            config: how to cut documents; fixed when the index is created.
+            summarizer: an `LLMSummarizer` for document summaries (default: extractive).
+        """
+        folder = Path(path)
+        if not (folder / DB_FILE).exists():
+            if not create:
+                raise ConfigError(f"no index at {str(folder)!r}; create one with "
+                                  f"'rag-agent ingest PATH --index {folder}'")
+            folder.mkdir(parents=True, exist_ok=True)
+        emb = make_embedder(embedder)
+        conn = db.connect(folder / DB_FILE)
+        stored_model = db.get_meta(conn, "model_id")
+        stored_split = db.get_meta(conn, "split")
+        if stored_model is None:
+            config = config or IndexConfig()
+            dim = emb.dim
+            conn.execute("BEGIN IMMEDIATE")
+            db.set_meta(conn, "model_id", emb.model_id)
+            db.set_meta(conn, "dim", dim)
+            db.set_meta(conn, "split", config.split_key())
+            conn.execute("COMMIT")
+        else:
+            if stored_model != emb.model_id:
+                conn.close()
+                raise IndexMismatchError(
+                    f"index {str(folder)!r} was built with embedding model {stored_model!r}, "
+                    f"not {emb.model_id!r}; open it with that model or use a new folder"
+                )
+            dim = int(db.get_meta(conn, "dim"))
+            stored = IndexConfig(**stored_split)
+            if config is not None and config.split_key() != stored.split_key():
+                conn.close()
+                raise ConfigError(
+                    f"index {str(folder)!r} cuts documents with {stored.split_key()}, not "
+                    f"{config.split_key()}; open it without a config or use a new folder"
+                )
+            batching = config or stored
+            config = IndexConfig(**stored_split, batch_docs=batching.batch_docs,
+                                 batch_texts=batching.batch_texts)
+        return cls(folder, conn, emb, config, dim, summarizer)
+
+    # ----- writing -------------------------------------------------------------------------
+    def add_paths(
+        self,
+        paths: Iterable[str | os.PathLike[str]],
+        *,
+        tenant: str = DEFAULT_TENANT,
+        metadata: dict[str, Any] | None = None,
+        encoding: str = "utf-8",
+        progress: bool = False,
+        on_commit: Any = None,
+    ) -> IngestReport:
+        """Load files and folders and ingest them; bad files are reported, never fatal."""
+        report = IngestReport()
+        files = discover(paths, report.skipped)
+        docs = iter_documents(files, report.skipped, encoding=encoding)
+        if metadata:
+            docs = (_with_meta(d, metadata) for d in docs)
+        total = estimate_documents(files) if progress else None
+        return self._ingest(docs, tenant, report, progress, total, on_commit)
+
+    def add_documents(
+        self,
+        docs: Iterable[SourceDocument | Document],
+        *,
+        tenant: str = DEFAULT_TENANT,
+        progress: bool = False,
+        on_commit: Any = None,
+    ) -> IngestReport:
+        """Ingest documents already in memory (LangChain `Document`s need an id or 'source')."""
+        report = IngestReport()
+        items = [_as_source(d, n) for n, d in enumerate(docs)]
+        total = len(items) if progress else None
+        return self._ingest(iter(items), tenant, report, progress, total, on_commit)
+
+    def _ingest(self, docs: Iterable[SourceDocument], tenant: str, report: IngestReport,
+                progress: bool, total: int | None, on_commit: Any) -> IngestReport:
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=total, unit="doc", desc="ingest", dynamic_ncols=True)
+        try:
+            ingest(self, docs, tenant=tenant, report=report, progress=bar, on_commit=on_commit)
+        finally:
+            if bar is not None:
+                bar.close()
+            self.save()
+        return report
+
+    def delete_source(self, source_id: str, *, tenant: str = DEFAULT_TENANT) -> int:
+        """Delete a source's document and every unit it had; returns units removed (0: none)."""
+        rows = self.conn.execute(
+            "SELECT doc_id FROM documents WHERE tenant = ? AND source_id = ?", (tenant, source_id)
+        ).fetchall()
+        if not rows:
+            return 0
+        removed = delete_documents(self, [r[0] for r in rows])
+        self.save()
+        return removed
+
+    def save(self) -> None:
+        """Write the FAISS files if they are behind SQLite (atomic; safe to call any time)."""
+        with self.lock:
+            generation = db.get_meta(self.conn, "generation", 0)
+            if generation != self._saved_generation:
+                save_collections(self.path, self.collections, generation)
+                self._saved_generation = generation
+
+    def _after_write(self, added: dict[str, list], removed: dict[str, list[int]]) -> None:
+        for kind, coll in self.collections.items():
+            coll.remove(removed.get(kind, []))
+            rows = added.get(kind) or []
+            if rows:
+                coll.add(np.array([r[0] for r in rows], dtype=np.int64),
+                         np.stack([r[1] for r in rows]))
+
+    def _existing_hashes(self, tenant: str, sources: Sequence[str]) -> dict[str, tuple[str, str]]:
+        out: dict[str, tuple[str, str]] = {}
+        for i in range(0, len(sources), 500):
+            chunk = list(sources[i:i + 500])
+            rows = self.conn.execute(
+                "SELECT source_id, doc_id, content_hash FROM documents WHERE tenant = ? AND "
+                f"source_id IN ({','.join('?' * len(chunk))})", (tenant, *chunk))
+            out.update({s: (d, h) for s, d, h in rows})
+        return out
+
+    def _vectors_by_hash(self, hashes: set[bytes]) -> dict[bytes, np.ndarray]:
+        out: dict[bytes, np.ndarray] = {}
+        items = list(hashes)
+        for i in range(0, len(items), 500):
+            chunk = items[i:i + 500]
+            rows = self.conn.execute(
+                "SELECT text_hash, vector FROM units WHERE kind != 'summary' AND text_hash IN "
+                f"({','.join('?' * len(chunk))})", chunk)
+            out.update({h: np.frombuffer(v, dtype=np.float32) for h, v in rows})
+        return out
+
+    def _apply_summarizer(self, pending: list, vectors: list, report: IngestReport) -> None:
+        if self.summarizer is None:
+            return
+        items = [(p.doc.title, p.doc.text) for p in pending]
+        summaries = self.summarizer.summarize(items, self.cache)
+        done = [(i, s) for i, s in enumerate(summaries) if s]
+        if done:
+            vecs = self.embedder.encode([s for _, s in done])
+            report.embedded += len(done)
+            for (i, text), vec in zip(done, vecs, strict=True):
+                pending[i].summary, pending[i].summary_kind = text, "llm"
+                vectors[i] = (vectors[i][0], vectors[i][1], vec)
+
+    # ----- reading -------------------------------------------------------------------------
+    def search(
+        self,
+        query: str | np.ndarray,
+        *,
+        kind: str = "child",
+        k: int = 4,
+        filter: Filter | None = None,
+        tenant: str = DEFAULT_TENANT,
+        doc_ids: Sequence[str] | None = None,
+    ) -> list[Hit]:
+        """Exact top-k units of `kind` among those matching tenant, filter and `doc_ids`.
+
+        The restriction is applied before ranking, so k hits come back whenever k match.
+        """
+        if kind not in KINDS:
+            raise ConfigError(f"unknown unit kind {kind!r}; use one of {', '.join(KINDS)}")
+        if k <= 0:
+            return []
+        vec = encode_query(self.embedder, query) if isinstance(query, str) else query
+        within = self._candidates(kind, filter, tenant, doc_ids)
+        scores, ids = self.collections[kind].search(vec, k, within)
+        return self._hits(kind, ids, scores)
+
+    def _candidates(self, kind: str, flt: Filter | None, tenant: str,
+                    doc_ids: Sequence[str] | None) -> np.ndarray | None:
+        where, params = compile_filter(flt)
+        sql = ("SELECT u.id FROM units u JOIN documents d ON d.doc_id = u.doc_id "
+               f"WHERE u.kind = ? AND d.tenant = ? AND {where}")
+        args: list[Any] = [kind, tenant, *params]
+        if doc_ids is not None:
+            sql += f" AND u.doc_id IN ({','.join('?' * len(doc_ids))})"
+            args += list(doc_ids)
+        with self.lock:
+            ids = np.fromiter((r[0] for r in self.conn.execute(sql, args)), dtype=np.int64)
+        return None if len(ids) == self.collections[kind].ntotal else ids
+
+    def _hits(self, kind: str, ids: np.ndarray, scores: np.ndarray) -> list[Hit]:
+        if len(ids) == 0:
+            return []
+        with self.lock:
+            rows = self.conn.execute(
+                "SELECT u.id, u.text, u.doc_id, u.position, u.parent_id, d.source_id, d.title, "
+                "d.tenant, d.metadata FROM units u JOIN documents d ON d.doc_id = u.doc_id "
+                f"WHERE u.id IN ({','.join('?' * len(ids))})", [int(i) for i in ids]).fetchall()
+        by_id = {r[0]: r for r in rows}
+        return [
+            Hit(int(i), kind, float(s), r[1], r[2], r[3], r[4], r[5], r[6], r[7], json.loads(r[8]))
+            for i, s in zip(ids, scores, strict=True) if (r := by_id.get(int(i)))
+        ]
+
+    def sentences(self, doc_id: str, first: int, last: int) -> list[tuple[int, str]]:
+        """(position, text) of a document's sentences `first..last` inclusive, in order."""
+        with self.lock:
+            return self.conn.execute(
+                "SELECT position, text FROM units WHERE doc_id = ? AND kind = 'sentence' AND "
+                "position BETWEEN ? AND ? ORDER BY position", (doc_id, first, last)).fetchall()
+
+    def stats(self) -> IndexStats:
+        """Counts and disk size."""
+        with self.lock:
+            kinds = dict(self.conn.execute("SELECT kind, count(*) FROM units GROUP BY kind"))
+            docs = self.conn.execute("SELECT count(*), coalesce(sum(n_parents), 0) FROM documents")
+            n_docs, n_parents = docs.fetchone()
+            tenants = dict(self.conn.execute("SELECT tenant, count(*) FROM documents GROUP BY 1"))
+            generation = db.get_meta(self.conn, "generation", 0)
+        disk = sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())
+        return IndexStats(str(self.path), self.embedder.model_id, self.dim, n_docs, n_parents,
+                          kinds.get("child", 0), kinds.get("sentence", 0),
+                          kinds.get("summary", 0), tenants, disk, generation)
+
+    def close(self) -> None:
+        """Save what is unsaved and close the database."""
+        self.save()
+        self.conn.close()
+
+    def __enter__(self) -> RagIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _with_meta(doc: SourceDocument, metadata: dict[str, Any]) -> SourceDocument:
+    doc.metadata = {**doc.metadata, **metadata}
+    return doc
+
+
+def _as_source(doc: SourceDocument | Document, n: int) -> SourceDocument:
+    if isinstance(doc, SourceDocument):
+        return doc
+    meta = dict(doc.metadata)
+    source = doc.id or meta.get("source") or meta.get("source_id")
+    if not source:
+        raise ConfigError(f"document #{n} has no id and no 'source' metadata; give it one so "
+                          "re-ingesting it updates it instead of adding a copy")
+    title = str(meta.pop("title", "") or source)
+    return SourceDocument(str(source), doc.page_content, title, meta)

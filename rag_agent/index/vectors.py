@@ -1,0 +1,133 @@
+"""FAISS collections of an index (summaries, children, sentences): exact inner product.
+
+Each collection maps SQLite unit ids to vectors (`IndexIDMap2` over `IndexFlatIP`). Files are
+written to a temporary name, fsynced and renamed, then a sidecar records the SQLite generation
+they match; a file whose generation or size does not match is rebuilt from SQLite on open.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+__all__ = ["KINDS", "VectorCollection", "load_collections", "save_collections"]
+
+KINDS = ("summary", "child", "sentence")
+SIDECAR = "vectors.json"
+
+
+class VectorCollection:
+    """One FAISS index of unit vectors, searched exactly, optionally within a set of ids."""
+
+    def __init__(self, kind: str, dim: int, index: faiss.Index | None = None) -> None:
+        self.kind = kind
+        self.dim = dim
+        self.index = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+
+    @property
+    def ntotal(self) -> int:
+        return int(self.index.ntotal)
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        if len(ids):
+            self.index.add_with_ids(
+                np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64)
+            )
+
+    def remove(self, ids: Iterable[int]) -> None:
+        arr = np.fromiter(ids, dtype=np.int64)
+        if len(arr):
+            self.index.remove_ids(arr)
+
+    def ids(self) -> np.ndarray:
+        return faiss.vector_to_array(self.index.id_map).astype(np.int64)
+
+    def vectors(self) -> np.ndarray:
+        return self.index.index.reconstruct_n(0, self.ntotal) if self.ntotal else np.zeros(
+            (0, self.dim), dtype=np.float32
+        )
+
+    def search(
+        self, query: np.ndarray, k: int, within: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k (scores, ids); with `within`, only those ids are candidates (exact pre-filter)."""
+        query = np.ascontiguousarray(query, dtype=np.float32).reshape(-1, self.dim)
+        if within is not None:
+            if len(within) == 0:
+                return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
+            k = min(k, len(within))
+        k = min(k, self.ntotal)
+        if k <= 0:
+            return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
+        params = None
+        if within is not None and len(within) < self.ntotal:
+            selector = faiss.IDSelectorBatch(np.ascontiguousarray(within, dtype=np.int64))
+            params = faiss.SearchParameters(sel=selector)
+        scores, ids = self.index.search(query, k, params=params)
+        keep = ids[0] >= 0
+        return scores[0][keep], ids[0][keep]
+
+
+def _rebuild(conn: sqlite3.Connection, kind: str, dim: int) -> VectorCollection:
+    coll = VectorCollection(kind, dim)
+    cursor = conn.execute("SELECT id, vector FROM units WHERE kind = ? ORDER BY id", (kind,))
+    while rows := cursor.fetchmany(20000):
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        vecs = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(-1, dim)
+        coll.add(ids, vecs)
+    return coll
+
+
+def load_collections(
+    folder: Path, conn: sqlite3.Connection, dim: int, generation: int
+) -> tuple[dict[str, VectorCollection], list[str]]:
+    """Collections from their files where they match `generation`, else rebuilt from SQLite."""
+    try:
+        sidecar = json.loads((folder / SIDECAR).read_text())
+    except (OSError, ValueError):
+        sidecar = {}
+    counts = dict(conn.execute("SELECT kind, count(*) FROM units GROUP BY kind").fetchall())
+    out: dict[str, VectorCollection] = {}
+    rebuilt: list[str] = []
+    for kind in KINDS:
+        path = folder / f"{kind}.faiss"
+        coll = None
+        if sidecar.get(kind) == generation and path.exists():
+            try:
+                index = faiss.read_index(str(path))
+                if index.ntotal == counts.get(kind, 0) and index.d == dim:
+                    coll = VectorCollection(kind, dim, index)
+            except RuntimeError:
+                coll = None
+        if coll is None:
+            coll = _rebuild(conn, kind, dim)
+            rebuilt.append(kind)
+        out[kind] = coll
+    return out, rebuilt
+
+
+def _atomic_write(path: Path, write: callable) -> None:  # type: ignore[valid-type]
+    tmp = path.with_name(path.name + ".tmp")
+    write(str(tmp))
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def save_collections(folder: Path, collections: dict[str, VectorCollection], generation: int) -> None:
+    """Write every collection, then the sidecar naming the generation they hold."""
+    for kind, coll in collections.items():
+        _atomic_write(folder / f"{kind}.faiss", lambda p, c=coll: faiss.write_index(c.index, p))
+    sidecar = json.dumps({kind: generation for kind in collections})
+    _atomic_write(folder / SIDECAR, lambda p: Path(p).write_text(sidecar))
+    dir_fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)

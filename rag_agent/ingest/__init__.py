@@ -1,0 +1,1 @@
+"""Loading documents and cutting them into units (the lowest floor above models)."""

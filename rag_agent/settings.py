@@ -1,0 +1,65 @@
+"""Settings shared by every floor: environment variable names and split sizes."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag_agent.errors import ConfigError
+
+__all__ = ["ENV_INDEX", "IndexConfig", "default_index_dir"]
+
+ENV_INDEX = "RAG_AGENT_INDEX"
+"""Environment variable naming the index folder used when none is given."""
+
+DEFAULT_TENANT = "default"
+
+
+def default_index_dir() -> Path:
+    """The index folder from `RAG_AGENT_INDEX`, else `./.rag_index`."""
+    return Path(os.environ.get(ENV_INDEX) or ".rag_index")
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    """How documents are cut into units. Stored with the index; fixed once it holds data.
+
+    Attributes:
+        parent_chars: target size of a parent (synthesis unit) in characters.
+        child_tokens: most embedder tokens in a child (retrieval unit), title header included.
+        sentence_max_chars: longer "sentences" (tables, run-on text) are cut at whitespace.
+        summary_sentences: sentences picked for the extractive document summary.
+        embed_title: prefix each child's embedded text with its document title.
+        batch_docs: most documents embedded together and committed in one transaction.
+        batch_texts: a batch is also closed once its documents have this many texts to embed
+            (larger batches pad less when the model sorts texts by length).
+    """
+
+    parent_chars: int = 1500
+    child_tokens: int = 200
+    sentence_max_chars: int = 600
+    summary_sentences: int = 5
+    embed_title: bool = True
+    batch_docs: int = 256
+    batch_texts: int = 4096
+
+    def __post_init__(self) -> None:
+        if self.parent_chars < 200:
+            raise ConfigError(f"parent_chars={self.parent_chars} is too small; use 200 or more")
+        if not 16 <= self.child_tokens <= 8192:
+            raise ConfigError(f"child_tokens={self.child_tokens} must be between 16 and 8192")
+        if self.sentence_max_chars < 50:
+            raise ConfigError(f"sentence_max_chars={self.sentence_max_chars}; use 50 or more")
+        if min(self.summary_sentences, self.batch_docs, self.batch_texts) < 1:
+            raise ConfigError("summary_sentences, batch_docs and batch_texts must be at least 1")
+
+    def split_key(self) -> dict[str, int | bool]:
+        """The fields that change how text is cut (stored in the index, checked on open)."""
+        return {
+            "parent_chars": self.parent_chars,
+            "child_tokens": self.child_tokens,
+            "sentence_max_chars": self.sentence_max_chars,
+            "summary_sentences": self.summary_sentences,
+            "embed_title": self.embed_title,
+        }

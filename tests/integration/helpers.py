@@ -1,0 +1,46 @@
+"""Checks shared by integration tests: an index is whole, and equal to another."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rag_agent import RagIndex
+
+
+def assert_consistent(index: RagIndex) -> dict[str, int]:
+    """Every document has all its units, nothing is orphaned, FAISS holds exactly SQLite's units."""
+    conn = index.conn
+    docs = conn.execute(
+        "SELECT doc_id, n_parents, n_children, n_sentences FROM documents").fetchall()
+    for doc_id, n_parents, n_children, n_sentences in docs:
+        kinds = dict(conn.execute(
+            "SELECT kind, count(*) FROM units WHERE doc_id = ? GROUP BY kind", (doc_id,)))
+        assert kinds == {"summary": 1, "child": n_children, "sentence": n_sentences}, doc_id
+        parents = conn.execute("SELECT count(*) FROM kv WHERE namespace = 'parent' AND doc_id = ?",
+                               (doc_id,)).fetchone()[0]
+        assert parents == n_parents, doc_id
+    orphans = conn.execute(
+        "SELECT count(*) FROM units WHERE doc_id NOT IN (SELECT doc_id FROM documents)"
+    ).fetchone()[0] + conn.execute(
+        "SELECT count(*) FROM kv WHERE doc_id IS NOT NULL AND doc_id NOT IN "
+        "(SELECT doc_id FROM documents)").fetchone()[0]
+    assert orphans == 0
+    for kind, coll in index.collections.items():
+        rows = conn.execute("SELECT id, vector FROM units WHERE kind = ? ORDER BY id",
+                            (kind,)).fetchall()
+        assert sorted(coll.ids().tolist()) == [r[0] for r in rows], kind
+        if rows:
+            stored = np.frombuffer(b"".join(r[1] for r in rows), "float32").reshape(len(rows), -1)
+            order = np.argsort(coll.ids())
+            np.testing.assert_array_equal(coll.vectors()[order], stored)
+    return {"documents": len(docs)}
+
+
+def snapshot(index: RagIndex) -> dict[str, tuple[list[int], np.ndarray]]:
+    """(ids, vectors) of every collection, sorted by id."""
+    out = {}
+    for kind, coll in index.collections.items():
+        ids = coll.ids()
+        order = np.argsort(ids)
+        out[kind] = (ids[order].tolist(), coll.vectors()[order])
+    return out
