@@ -50,9 +50,11 @@ class RagIndex:
         self.lock = threading.RLock()
         self.docstore = SQLiteDocStore(conn, "parent", self.lock)
         self.cache = SQLiteStringStore(conn, "cache", self.lock)
-        generation = db.get_meta(conn, "generation", 0)
-        self.collections, self.rebuilt = load_collections(path, conn, dim, generation)
-        self._saved_generation = generation if not self.rebuilt else -1
+        self.collections: dict[str, VectorCollection] = {}
+        self.rebuilt: list[str] = []
+        self._generation = self._saved_generation = -1
+        self._reload()
+        self._saved_generation = self._generation if not self.rebuilt else -1
 
     @classmethod
     def open(
@@ -173,18 +175,39 @@ class RagIndex:
     def save(self) -> None:
         """Write the FAISS files if they are behind SQLite (atomic; safe to call any time)."""
         with self.lock:
-            generation = db.get_meta(self.conn, "generation", 0)
-            if generation != self._saved_generation:
-                save_collections(self.path, self.collections, generation)
-                self._saved_generation = generation
+            if self._generation != self._saved_generation:
+                save_collections(self.path, self.collections, self._generation)
+                self._saved_generation = self._generation
 
-    def _after_write(self, added: dict[str, list], removed: dict[str, list[int]]) -> None:
+    def _reload(self) -> None:
+        """Collections as of the current SQLite generation (files if they match, else rebuilt)."""
+        with self.lock:
+            self.conn.execute("BEGIN")  # one snapshot for the generation and the unit rows
+            try:
+                generation = db.get_meta(self.conn, "generation", 0)
+                self.collections, self.rebuilt = load_collections(
+                    self.path, self.conn, self.dim, generation)
+            finally:
+                self.conn.execute("COMMIT")
+            self._generation = generation
+
+    def _sync(self) -> None:
+        """Catch up with writes another process committed since our collections were built."""
+        if db.get_meta(self.conn, "generation", 0) != self._generation:
+            self._reload()
+
+    def _after_write(self, added: dict[str, list], removed: dict[str, list[int]],
+                     before: int, after: int) -> None:
+        if before != self._generation:  # another process wrote in between: our deltas miss it
+            self._reload()
+            return
         for kind, coll in self.collections.items():
             coll.remove(removed.get(kind, []))
             rows = added.get(kind) or []
             if rows:
                 coll.add(np.array([r[0] for r in rows], dtype=np.int64),
                          np.stack([r[1] for r in rows]))
+        self._generation = after
 
     def _existing_hashes(self, tenant: str, sources: Sequence[str]) -> dict[str, tuple[str, str]]:
         out: dict[str, tuple[str, str]] = {}
@@ -240,6 +263,7 @@ class RagIndex:
         if k <= 0:
             return []
         vec = encode_query(self.embedder, query) if isinstance(query, str) else query
+        self._sync()
         within = self._candidates(kind, filter, tenant, doc_ids)
         scores, ids = self.collections[kind].search(vec, k, within)
         return self._hits(kind, ids, scores)

@@ -1,8 +1,9 @@
 """FAISS collections of an index (summaries, children, sentences): exact inner product.
 
 Each collection maps SQLite unit ids to vectors (`IndexIDMap2` over `IndexFlatIP`). Files are
-written to a temporary name, fsynced and renamed, then a sidecar records the SQLite generation
-they match; a file whose generation or size does not match is rebuilt from SQLite on open.
+named by the SQLite generation they hold (`child-12.faiss`), written to a temporary name, fsynced
+and renamed; then the sidecar `vectors.json` is replaced to point at them. A collection whose
+sidecar generation or size does not match SQLite is rebuilt from the vectors stored there.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import faiss
@@ -87,7 +88,10 @@ def _rebuild(conn: sqlite3.Connection, kind: str, dim: int) -> VectorCollection:
 def load_collections(
     folder: Path, conn: sqlite3.Connection, dim: int, generation: int
 ) -> tuple[dict[str, VectorCollection], list[str]]:
-    """Collections from their files where they match `generation`, else rebuilt from SQLite."""
+    """Collections from their files where they match `generation`, else rebuilt from SQLite.
+
+    Call inside a read transaction so that `generation` and the unit rows are one snapshot.
+    """
     try:
         sidecar = json.loads((folder / SIDECAR).read_text())
     except (OSError, ValueError):
@@ -96,14 +100,13 @@ def load_collections(
     out: dict[str, VectorCollection] = {}
     rebuilt: list[str] = []
     for kind in KINDS:
-        path = folder / f"{kind}.faiss"
         coll = None
-        if sidecar.get(kind) == generation and path.exists():
+        if sidecar.get("generation") == generation:
             try:
-                index = faiss.read_index(str(path))
+                index = faiss.read_index(str(folder / _file(kind, generation)))
                 if index.ntotal == counts.get(kind, 0) and index.d == dim:
                     coll = VectorCollection(kind, dim, index)
-            except RuntimeError:
+            except RuntimeError:  # missing (removed by a newer save) or unreadable
                 coll = None
         if coll is None:
             coll = _rebuild(conn, kind, dim)
@@ -112,7 +115,11 @@ def load_collections(
     return out, rebuilt
 
 
-def _atomic_write(path: Path, write: callable) -> None:  # type: ignore[valid-type]
+def _file(kind: str, generation: int) -> str:
+    return f"{kind}-{generation}.faiss"
+
+
+def _atomic_write(path: Path, write: Callable[[str], object]) -> None:
     tmp = path.with_name(path.name + ".tmp")
     write(str(tmp))
     with open(tmp, "rb") as fh:
@@ -121,13 +128,23 @@ def _atomic_write(path: Path, write: callable) -> None:  # type: ignore[valid-ty
 
 
 def save_collections(folder: Path, collections: dict[str, VectorCollection], generation: int) -> None:
-    """Write every collection, then the sidecar naming the generation they hold."""
+    """Write every collection under a generation-stamped name, then point the sidecar at it.
+
+    Files are never rewritten in place: a reader holding the previous sidecar still finds the
+    files it names, or (if a later save already removed them) rebuilds from SQLite.
+    """
+    keep = set()
     for kind, coll in collections.items():
-        _atomic_write(folder / f"{kind}.faiss", lambda p, c=coll: faiss.write_index(c.index, p))
-    sidecar = json.dumps({kind: generation for kind in collections})
+        name = _file(kind, generation)
+        keep.add(name)
+        _atomic_write(folder / name, lambda p, c=coll: faiss.write_index(c.index, p))
+    sidecar = json.dumps({"generation": generation, "files": sorted(keep)})
     _atomic_write(folder / SIDECAR, lambda p: Path(p).write_text(sidecar))
     dir_fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+    for old in folder.glob("*.faiss*"):
+        if old.name not in keep:
+            old.unlink(missing_ok=True)

@@ -196,6 +196,24 @@ def _unit_rows(p: _Pending, vecs: tuple[np.ndarray, np.ndarray, np.ndarray], has
     return rows
 
 
+def _transaction(index: RagIndex, body: Callable[[], None],
+                 added: dict[str, list], removed: dict[str, list[int]]) -> None:
+    """Run `body` in one write transaction that bumps the generation, then update FAISS."""
+    conn = index.conn
+    with index.lock:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            before = int(conn.execute(
+                "SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
+            body()
+            conn.execute("UPDATE meta SET value = ? WHERE key = 'generation'", (before + 1,))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        index._after_write(added, removed, before, before + 1)
+
+
 def commit_batch(
     index: RagIndex, pending: list[_Pending], vectors: list, tenant: str, report: IngestReport,
     hasher: Any,
@@ -204,30 +222,25 @@ def commit_batch(
     conn = index.conn
     added: dict[str, list[tuple[int, np.ndarray]]] = {k: [] for k in index.collections}
     removed: dict[str, list[int]] = {k: [] for k in index.collections}
-    with index.lock:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            next_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM units").fetchone()[0]
-            for p, vecs in zip(pending, vectors, strict=True):
-                if p.old_doc_id is not None:
-                    for kind, ids in _delete_doc(conn, p.old_doc_id).items():
-                        removed[kind] += ids
-                _insert_doc(index, p, tenant)
-                rows = _unit_rows(p, vecs, hasher)
-                conn.executemany(
-                    "INSERT INTO units VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(next_id + j, r[0], p.doc_id, *r[1:8], np.asarray(r[8], "float32").tobytes())
-                     for j, r in enumerate(rows)],
-                )
-                for j, r in enumerate(rows):
-                    added[r[0]].append((next_id + j, r[8]))
-                next_id += len(rows)
-            conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        index._after_write(added, removed)
+
+    def body() -> None:
+        next_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM units").fetchone()[0]
+        for p, vecs in zip(pending, vectors, strict=True):
+            if p.old_doc_id is not None:
+                for kind, ids in _delete_doc(conn, p.old_doc_id).items():
+                    removed[kind] += ids
+            _insert_doc(index, p, tenant)
+            rows = _unit_rows(p, vecs, hasher)
+            conn.executemany(
+                "INSERT INTO units VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(next_id + j, r[0], p.doc_id, *r[1:8], np.asarray(r[8], "float32").tobytes())
+                 for j, r in enumerate(rows)],
+            )
+            for j, r in enumerate(rows):
+                added[r[0]].append((next_id + j, r[8]))
+            next_id += len(rows)
+
+    _transaction(index, body, added, removed)
     for p in pending:
         report.updated += p.old_doc_id is not None
         report.added += p.old_doc_id is None
@@ -274,16 +287,11 @@ def _delete_doc(conn: Any, doc_id: str) -> dict[str, list[int]]:
 def delete_documents(index: RagIndex, doc_ids: list[str]) -> int:
     """Delete documents with all their units in one transaction; returns units removed."""
     removed: dict[str, list[int]] = {k: [] for k in index.collections}
-    with index.lock:
-        index.conn.execute("BEGIN IMMEDIATE")
-        try:
-            for doc_id in doc_ids:
-                for kind, ids in _delete_doc(index.conn, doc_id).items():
-                    removed[kind] += ids
-            index.conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
-            index.conn.execute("COMMIT")
-        except BaseException:
-            index.conn.execute("ROLLBACK")
-            raise
-        index._after_write({k: [] for k in index.collections}, removed)
+
+    def body() -> None:
+        for doc_id in doc_ids:
+            for kind, ids in _delete_doc(index.conn, doc_id).items():
+                removed[kind] += ids
+
+    _transaction(index, body, {k: [] for k in index.collections}, removed)
     return sum(len(v) for v in removed.values())

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from rag_agent import RagIndex
-from rag_agent.index.writer import content_hash
+from rag_agent.index.writer import content_hash, make_doc_id
 from rag_agent.ingest.loaders import SourceDocument
 from tests.integration.helpers import assert_consistent
 
@@ -58,24 +58,30 @@ def run_worker(index: Path, corpus: Path, *, kill_after_acks: int = 0,
     return acked, finished
 
 
-def check(index_dir: Path, acked: set[str], allowed_hashes: dict[str, set[str]],
+def check(index_dir: Path, acked: set[str], versions: list[dict[str, str]],
           real_embedder) -> set[str]:
-    """The index opens, is whole, holds every acknowledged doc, and only whole versions."""
+    """The index opens and is whole; every document is wholly one known version; every
+    acknowledged (source, version) is present at that version or a later one."""
+    version_of = {}  # doc id -> (source, version number)
+    for n, hashes in enumerate(versions, 1):
+        for source, chash in hashes.items():
+            version_of[make_doc_id("default", source, chash)] = (source, n)
     with RagIndex.open(index_dir, embedder=real_embedder) as index:
         assert_consistent(index)
-        rows = index.conn.execute("SELECT doc_id, source_id, content_hash FROM documents")
-        present = {}
-        for doc_id, source, chash in rows:
-            assert chash in allowed_hashes[source], f"{source} holds an unknown version"
-            present[doc_id] = source
-    assert acked <= set(present), "an acknowledged document is missing"
-    return set(present)
+        rows = index.conn.execute("SELECT doc_id, source_id FROM documents").fetchall()
+    present = {}
+    for doc_id, source in rows:
+        assert doc_id in version_of, f"{source} holds an unknown version"
+        present[source] = version_of[doc_id][1]
+    for doc_id in acked:
+        source, version = version_of[doc_id]
+        assert present.get(source, 0) >= version, f"acknowledged {source} v{version} is missing"
+    return {d for d, (s, v) in version_of.items() if present.get(s) == v}
 
 
 def test_sigkill_during_ingest_leaves_a_whole_index(tmp_path: Path, real_embedder) -> None:
     corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
     v1 = write_corpus(corpus, 1)
-    allowed = {s: {h} for s, h in v1.items()}
     acked: set[str] = set()
     kills = [dict(kill_after_acks=1), dict(kill_in_save=2), dict(kill_after_acks=3),
              dict(kill_in_save=4), dict(kill_after_acks=2)]
@@ -83,20 +89,21 @@ def test_sigkill_during_ingest_leaves_a_whole_index(tmp_path: Path, real_embedde
     for kill in kills:
         got, finished = run_worker(index_dir, corpus, **kill)
         assert not finished, f"worker finished before the kill {kill}; make the corpus larger"
+        if "kill_in_save" in kill:  # it died half-way through writing a FAISS file
+            assert [p.name for p in index_dir.glob("*.faiss.tmp")], "no half-written file"
         acked |= set(got)
-        counts.append(len(check(index_dir, acked, allowed, real_embedder)))
+        counts.append(len(check(index_dir, acked, [v1], real_embedder)))
     assert counts == sorted(counts) and counts[-1] < N_DOCS  # progress, not yet complete
 
     # updates killed half-way: each document is wholly version 1 or wholly version 2
     v2 = write_corpus(corpus, 2)
-    allowed = {s: {v1[s], v2[s]} for s in v1}
     for kill in (dict(kill_after_acks=2), dict(kill_in_save=3)):
         got, _ = run_worker(index_dir, corpus, **kill)
         acked |= set(got)
-        check(index_dir, acked, allowed, real_embedder)
+        check(index_dir, acked, [v1, v2], real_embedder)
 
     # resuming finishes the job: every document present, all at version 2
     _, finished = run_worker(index_dir, corpus)
     assert finished
-    final = check(index_dir, set(), {s: {v2[s]} for s in v2}, real_embedder)
-    assert len(final) == N_DOCS
+    final = check(index_dir, acked, [v1, v2], real_embedder)
+    assert final == {make_doc_id("default", s, h) for s, h in v2.items()}

@@ -1,0 +1,63 @@
+"""The `rag-agent` command end to end, in a subprocess, on the real model."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+REPO = Path(__file__).resolve().parents[2]
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)}
+    return subprocess.run([sys.executable, "-m", "rag_agent.cli", *args], capture_output=True,
+                          text=True, env=env, timeout=600)
+
+
+def test_ingest_stats_search_delete(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.md").write_text("# Alpha\n\nThe alpha report covers solar panels on roofs.")
+    (docs / "b.txt").write_text("Beta notes describe wind turbines at sea.")
+    (docs / "c.txt").write_bytes("  \n".encode("utf-16"))  # UTF-16 with a BOM, only spaces
+    (docs / "d.bin").write_bytes(b"\x00\x01")
+    ix = str(tmp_path / "ix")
+
+    run = cli("ingest", str(docs), "--index", ix, "--meta", "year=2024")
+    assert run.returncode == 0, run.stderr
+    assert "documents: 2 added, 0 updated, 0 unchanged" in run.stdout
+    assert "skipped: 2" in run.stdout
+    assert "c.txt: empty file" in run.stdout
+    assert "d.bin: unsupported file type '.bin'" in run.stdout
+    assert "ingest" in run.stderr and "doc" in run.stderr  # the progress bar
+
+    again = cli("ingest", str(docs), "--index", ix, "--meta", "year=2024", "--json",
+                "--no-progress")
+    report = json.loads(again.stdout)
+    assert (report["unchanged"], report["embedded"]) == (2, 0)
+
+    stats = cli("stats", "--index", ix)
+    assert "documents: 2 in 1 tenant(s) default=2" in stats.stdout
+
+    found = cli("search", "wind power offshore", "--index", ix, "--kind", "sentence", "-k", "1",
+                "--filter", '{"year": 2024}')
+    assert "Beta notes describe wind turbines at sea." in found.stdout
+
+    gone = cli("delete", str(docs / "b.txt"), "--index", ix)
+    assert gone.returncode == 0 and "deleted" in gone.stdout
+    assert "documents: 1 in" in cli("stats", "--index", ix).stdout
+    missing = cli("delete", str(docs / "b.txt"), "--index", ix)
+    assert missing.returncode == 1 and "no source" in missing.stderr
+
+
+def test_stats_of_a_missing_index_says_what_to_do(tmp_path: Path) -> None:
+    run = cli("stats", "--index", str(tmp_path / "none"))
+    assert run.returncode == 2
+    assert "no index at" in run.stderr and "rag-agent ingest" in run.stderr
+    assert not (tmp_path / "none").exists()
