@@ -103,9 +103,7 @@ class SentenceTransformerEmbedder(Embeddings):
     @property
     def dim(self) -> int:
         model = self.model
-        getter = getattr(model, "get_embedding_dimension", None) or getattr(
-            model, "get_sentence_embedding_dimension"
-        )
+        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         return int(getter())
 
     def encode(self, texts: list[str]) -> np.ndarray:

@@ -25,9 +25,17 @@ from rag_agent.index import db
 from rag_agent.index.docstore import SQLiteDocStore, SQLiteStringStore
 from rag_agent.index.filters import Filter, compile_filter
 from rag_agent.index.records import Hit, IndexStats, IngestReport
+from rag_agent.index.rows import delete_documents
 from rag_agent.index.vectors import KINDS, VectorCollection, load_collections, save_collections
-from rag_agent.index.writer import delete_documents, ingest
-from rag_agent.ingest.loaders import SourceDocument, discover, estimate_documents, iter_documents
+from rag_agent.index.writer import ingest
+from rag_agent.ingest.loaders import (
+    SourceDocument,
+    as_source_document,
+    discover,
+    estimate_documents,
+    iter_documents,
+    with_metadata,
+)
 from rag_agent.models import Embedder, encode_query, make_embedder
 from rag_agent.settings import DEFAULT_TENANT, IndexConfig
 
@@ -128,7 +136,7 @@ class RagIndex:
         files = discover(paths, report.skipped)
         docs = iter_documents(files, report.skipped, encoding=encoding)
         if metadata:
-            docs = (_with_meta(d, metadata) for d in docs)
+            docs = (with_metadata(d, metadata) for d in docs)
         total = estimate_documents(files) if progress else None
         return self._ingest(docs, tenant, report, progress, total, on_commit)
 
@@ -142,7 +150,7 @@ class RagIndex:
     ) -> IngestReport:
         """Ingest documents already in memory (LangChain `Document`s need an id or 'source')."""
         report = IngestReport()
-        items = [_as_source(d, n) for n, d in enumerate(docs)]
+        items = [as_source_document(d, n) for n, d in enumerate(docs)]
         total = len(items) if progress else None
         return self._ingest(iter(items), tenant, report, progress, total, on_commit)
 
@@ -208,40 +216,6 @@ class RagIndex:
                 coll.add(np.array([r[0] for r in rows], dtype=np.int64),
                          np.stack([r[1] for r in rows]))
         self._generation = after
-
-    def _existing_hashes(self, tenant: str, sources: Sequence[str]) -> dict[str, tuple[str, str]]:
-        out: dict[str, tuple[str, str]] = {}
-        for i in range(0, len(sources), 500):
-            chunk = list(sources[i:i + 500])
-            rows = self.conn.execute(
-                "SELECT source_id, doc_id, content_hash FROM documents WHERE tenant = ? AND "
-                f"source_id IN ({','.join('?' * len(chunk))})", (tenant, *chunk))
-            out.update({s: (d, h) for s, d, h in rows})
-        return out
-
-    def _vectors_by_hash(self, hashes: set[bytes]) -> dict[bytes, np.ndarray]:
-        out: dict[bytes, np.ndarray] = {}
-        items = list(hashes)
-        for i in range(0, len(items), 500):
-            chunk = items[i:i + 500]
-            rows = self.conn.execute(
-                "SELECT text_hash, vector FROM units WHERE kind != 'summary' AND text_hash IN "
-                f"({','.join('?' * len(chunk))})", chunk)
-            out.update({h: np.frombuffer(v, dtype=np.float32) for h, v in rows})
-        return out
-
-    def _apply_summarizer(self, pending: list, vectors: list, report: IngestReport) -> None:
-        if self.summarizer is None:
-            return
-        items = [(p.doc.title, p.doc.text) for p in pending]
-        summaries = self.summarizer.summarize(items, self.cache)
-        done = [(i, s) for i, s in enumerate(summaries) if s]
-        if done:
-            vecs = self.embedder.encode([s for _, s in done])
-            report.embedded += len(done)
-            for (i, text), vec in zip(done, vecs, strict=True):
-                pending[i].summary, pending[i].summary_kind = text, "llm"
-                vectors[i] = (vectors[i][0], vectors[i][1], vec)
 
     # ----- reading -------------------------------------------------------------------------
     def search(
@@ -326,19 +300,3 @@ class RagIndex:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-
-def _with_meta(doc: SourceDocument, metadata: dict[str, Any]) -> SourceDocument:
-    doc.metadata = {**doc.metadata, **metadata}
-    return doc
-
-
-def _as_source(doc: SourceDocument | Document, n: int) -> SourceDocument:
-    if isinstance(doc, SourceDocument):
-        return doc
-    meta = dict(doc.metadata)
-    source = doc.id or meta.get("source") or meta.get("source_id")
-    if not source:
-        raise ConfigError(f"document #{n} has no id and no 'source' metadata; give it one so "
-                          "re-ingesting it updates it instead of adding a copy")
-    title = str(meta.pop("title", "") or source)
-    return SourceDocument(str(source), doc.page_content, title, meta)

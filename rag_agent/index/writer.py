@@ -20,6 +20,7 @@ import numpy as np
 
 from rag_agent.index.filters import normalize_value
 from rag_agent.index.records import IngestReport
+from rag_agent.index.rows import commit_batch, existing_hashes, vectors_by_hash
 from rag_agent.ingest.loaders import Skipped, SourceDocument
 from rag_agent.ingest.split import SplitDocument, split_document
 from rag_agent.ingest.summarize import extractive_summary
@@ -27,7 +28,7 @@ from rag_agent.ingest.summarize import extractive_summary
 if TYPE_CHECKING:
     from rag_agent.index.store import RagIndex
 
-__all__ = ["commit_batch", "content_hash", "delete_documents", "ingest", "make_doc_id"]
+__all__ = ["Pending", "content_hash", "ingest", "make_doc_id"]
 
 
 def content_hash(doc: SourceDocument) -> str:
@@ -48,7 +49,7 @@ def _text_hash(text: str) -> bytes:
 
 
 @dataclass
-class _Pending:
+class Pending:
     doc: SourceDocument
     doc_id: str
     chash: str
@@ -76,7 +77,7 @@ def ingest(
     """Ingest `docs` into `index`, filling `report`; see the module docstring."""
     started = time.perf_counter()
     seen: set[str] = set()
-    pending: list[_Pending] = []
+    pending: list[Pending] = []
     n_texts = waiting = 0
 
     def tick() -> None:
@@ -113,9 +114,9 @@ def ingest(
 
 def _plan(
     index: RagIndex, batch: list[SourceDocument], tenant: str, seen: set[str], report: IngestReport
-) -> list[_Pending]:
+) -> list[Pending]:
     pending = []
-    existing = index._existing_hashes(tenant, [d.source_id for d in batch])
+    existing = existing_hashes(index.conn, tenant, [d.source_id for d in batch])
     for doc in batch:
         if doc.source_id in seen:
             report.skipped.append(Skipped(doc.source_id, "duplicate source id in this run; "
@@ -138,14 +139,14 @@ def _plan(
             report.skipped.append(Skipped(doc.source_id, "no sentences found; nothing to index"))
             continue
         doc_id = make_doc_id(tenant, doc.source_id, chash)
-        pending.append(_Pending(doc, doc_id, chash, old[0] if old else None, split))
+        pending.append(Pending(doc, doc_id, chash, old[0] if old else None, split))
     return pending
 
 
 def _embed(index: RagIndex, texts: list[str], report: IngestReport) -> np.ndarray:
     """Vectors for `texts`: stored ones reused, the rest embedded once in one call."""
     hashes = [_text_hash(t) for t in texts]
-    known = index._vectors_by_hash(set(hashes))
+    known = vectors_by_hash(index.conn, set(hashes))
     report.reused_vectors += sum(1 for h in hashes if h in known)
     todo: dict[bytes, str] = {}
     for h, t in zip(hashes, texts, strict=True):
@@ -158,7 +159,7 @@ def _embed(index: RagIndex, texts: list[str], report: IngestReport) -> np.ndarra
     return np.stack([known[h] for h in hashes]) if hashes else np.zeros((0, index.dim), "float32")
 
 
-def _write(index: RagIndex, pending: list[_Pending], tenant: str, report: IngestReport) -> None:
+def _write(index: RagIndex, pending: list[Pending], tenant: str, report: IngestReport) -> None:
     texts: list[str] = []
     for p in pending:
         texts += [s.text for s in p.split.sentences] + p.split.child_embed_texts
@@ -176,122 +177,21 @@ def _write(index: RagIndex, pending: list[_Pending], tenant: str, report: Ingest
         centroid = child_vecs.mean(axis=0)
         summary_vec = centroid / (np.linalg.norm(centroid) or 1.0)
         rows_per_doc.append((sent_vecs, child_vecs, summary_vec))
-    index._apply_summarizer(pending, rows_per_doc, report)
+    _llm_summaries(index, pending, rows_per_doc, report)
     commit_batch(index, pending, rows_per_doc, tenant, report, _text_hash)
 
 
-def _unit_rows(p: _Pending, vecs: tuple[np.ndarray, np.ndarray, np.ndarray], hasher: Any) -> list:
-    """(kind, position, parent_id, child, start, end, text, text_hash, vector) per unit."""
-    sent_vecs, child_vecs, summary_vec = vecs
-    split = p.split
-    pid = [f"{p.doc_id}:p{i}" for i in range(len(split.parents))]
-    rows = [("summary", 0, None, None, None, None, p.summary, hasher("summary\x00" + p.summary),
-             summary_vec)]
-    for i, (c, text) in enumerate(zip(split.children, split.child_embed_texts, strict=True)):
-        rows.append(("child", i, pid[split.child_parent[i]], i, c.start, c.end, c.text,
-                     hasher(text), child_vecs[i]))
-    for i, s in enumerate(split.sentences):
-        rows.append(("sentence", i, pid[split.sentence_parent[i]], split.sentence_child[i],
-                     s.start, s.end, s.text, hasher(s.text), sent_vecs[i]))
-    return rows
-
-
-def _transaction(index: RagIndex, body: Callable[[], None],
-                 added: dict[str, list], removed: dict[str, list[int]]) -> None:
-    """Run `body` in one write transaction that bumps the generation, then update FAISS."""
-    conn = index.conn
-    with index.lock:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            before = int(conn.execute(
-                "SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
-            body()
-            conn.execute("UPDATE meta SET value = ? WHERE key = 'generation'", (before + 1,))
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        index._after_write(added, removed, before, before + 1)
-
-
-def commit_batch(
-    index: RagIndex, pending: list[_Pending], vectors: list, tenant: str, report: IngestReport,
-    hasher: Any,
-) -> None:
-    """Write a batch in one transaction, then update the in-memory collections."""
-    conn = index.conn
-    added: dict[str, list[tuple[int, np.ndarray]]] = {k: [] for k in index.collections}
-    removed: dict[str, list[int]] = {k: [] for k in index.collections}
-
-    def body() -> None:
-        next_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM units").fetchone()[0]
-        for p, vecs in zip(pending, vectors, strict=True):
-            if p.old_doc_id is not None:
-                for kind, ids in _delete_doc(conn, p.old_doc_id).items():
-                    removed[kind] += ids
-            _insert_doc(index, p, tenant)
-            rows = _unit_rows(p, vecs, hasher)
-            conn.executemany(
-                "INSERT INTO units VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(next_id + j, r[0], p.doc_id, *r[1:8], np.asarray(r[8], "float32").tobytes())
-                 for j, r in enumerate(rows)],
-            )
-            for j, r in enumerate(rows):
-                added[r[0]].append((next_id + j, r[8]))
-            next_id += len(rows)
-
-    _transaction(index, body, added, removed)
-    for p in pending:
-        report.updated += p.old_doc_id is not None
-        report.added += p.old_doc_id is None
-        report.parents += len(p.split.parents)
-        report.children += len(p.split.children)
-        report.sentences += len(p.split.sentences)
-        report.summaries += 1
-        report.acknowledged.append(p.doc_id)
-
-
-def _insert_doc(index: RagIndex, p: _Pending, tenant: str) -> None:
-    doc, split = p.doc, p.split
-    meta = {**doc.metadata, "source_id": doc.source_id, "title": doc.title}
-    index.conn.execute(
-        "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (p.doc_id, tenant, doc.source_id, doc.title, p.chash, json.dumps(meta, default=str),
-         len(doc.text), len(split.parents), len(split.children), len(split.sentences),
-         p.summary_kind, time.time()),
-    )
-    from langchain_core.documents import Document
-
-    parents = []
-    for i, span in enumerate(split.parents):
-        pid = f"{p.doc_id}:p{i}"
-        parents.append((pid, Document(
-            page_content=span.text, id=pid,
-            metadata={**meta, "doc_id": p.doc_id, "parent_id": pid, "position": i,
-                      "start": span.start, "end": span.end, "tenant": tenant},
-        )))
-    index.docstore.write(parents, doc_id=p.doc_id)
-
-
-def _delete_doc(conn: Any, doc_id: str) -> dict[str, list[int]]:
-    """Delete a document and every unit it has, inside the caller's transaction."""
-    ids: dict[str, list[int]] = {}
-    for uid, kind in conn.execute("SELECT id, kind FROM units WHERE doc_id = ?", (doc_id,)):
-        ids.setdefault(kind, []).append(uid)
-    conn.execute("DELETE FROM units WHERE doc_id = ?", (doc_id,))
-    conn.execute("DELETE FROM kv WHERE doc_id = ?", (doc_id,))
-    conn.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
-    return ids
-
-
-def delete_documents(index: RagIndex, doc_ids: list[str]) -> int:
-    """Delete documents with all their units in one transaction; returns units removed."""
-    removed: dict[str, list[int]] = {k: [] for k in index.collections}
-
-    def body() -> None:
-        for doc_id in doc_ids:
-            for kind, ids in _delete_doc(index.conn, doc_id).items():
-                removed[kind] += ids
-
-    _transaction(index, body, {k: [] for k in index.collections}, removed)
-    return sum(len(v) for v in removed.values())
+def _llm_summaries(index: RagIndex, pending: list[Pending], vectors: list,
+                   report: IngestReport) -> None:
+    """Replace extractive summaries by the index's LLM summarizer, where it answers."""
+    if index.summarizer is None:
+        return
+    summaries = index.summarizer.summarize([(p.doc.title, p.doc.text) for p in pending],
+                                           index.cache)
+    done = [(i, s) for i, s in enumerate(summaries) if s]
+    if done:
+        vecs = index.embedder.encode([s for _, s in done])
+        report.embedded += len(done)
+        for (i, text), vec in zip(done, vecs, strict=True):
+            pending[i].summary, pending[i].summary_kind = text, "llm"
+            vectors[i] = (vectors[i][0], vectors[i][1], vec)

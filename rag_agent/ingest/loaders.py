@@ -13,15 +13,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from langchain_core.documents import Document
+
+from rag_agent.errors import ConfigError
 from rag_agent.ingest.formats import html_to_text, markdown_front_matter, pdf_to_text
 
 __all__ = [
     "SUPPORTED_SUFFIXES",
     "Skipped",
     "SourceDocument",
+    "as_source_document",
     "discover",
     "estimate_documents",
     "iter_documents",
+    "with_metadata",
 ]
 
 TEXT_SUFFIXES = {".txt", ".text", ".md", ".markdown", ".html", ".htm"}
@@ -224,3 +229,22 @@ def _is_plain(value: Any) -> bool:
     if isinstance(value, list):
         return all(isinstance(v, (str, int, float, bool)) for v in value)
     return False
+
+
+def with_metadata(doc: SourceDocument, metadata: dict[str, Any]) -> SourceDocument:
+    """The document with `metadata` laid over its own."""
+    doc.metadata = {**doc.metadata, **metadata}
+    return doc
+
+
+def as_source_document(doc: SourceDocument | Document, n: int) -> SourceDocument:
+    """A `SourceDocument` from a LangChain `Document` (its id, or 'source', is the source id)."""
+    if isinstance(doc, SourceDocument):
+        return doc
+    meta = dict(doc.metadata)
+    source = doc.id or meta.get("source") or meta.get("source_id")
+    if not source:
+        raise ConfigError(f"document #{n} has no id and no 'source' metadata; give it one so "
+                          "re-ingesting it updates it instead of adding a copy")
+    title = str(meta.pop("title", "") or source)
+    return SourceDocument(str(source), doc.page_content, title, meta)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -70,7 +70,8 @@ class LLMSummarizer:
     """Summaries from any LangChain chat model: batched, async, cached by content hash.
 
     The cache is any `BaseStore[str, str]` (the index passes its SQLite store), so a summary
-    is paid for once per distinct (model, prompt, text), whatever the run.
+    is paid for once per distinct (model, prompt, text), whatever the run. A call that fails or
+    times out yields None, and the index keeps the extractive summary for that document.
     """
 
     def __init__(
@@ -80,11 +81,13 @@ class LLMSummarizer:
         prompt: str = DEFAULT_SUMMARY_PROMPT,
         max_concurrency: int = 4,
         max_input_chars: int = 12000,
+        timeout: float = 120.0,
     ) -> None:
         self.chat_model = chat_model
         self.prompt = prompt
         self.max_concurrency = max_concurrency
         self.max_input_chars = max_input_chars
+        self.timeout = timeout
         self.model_name = str(
             getattr(chat_model, "model_name", None) or getattr(chat_model, "model", None)
             or type(chat_model).__name__
@@ -106,9 +109,17 @@ class LLMSummarizer:
                 self.prompt.format(title=items[i][0], text=items[i][1][: self.max_input_chars])
                 for i in todo
             ]
-            replies = await self.chat_model.abatch(
-                prompts, config={"max_concurrency": self.max_concurrency}, return_exceptions=True
-            )
+            gate = asyncio.Semaphore(self.max_concurrency)
+
+            async def ask(prompt: str) -> Any:
+                async with gate:
+                    try:
+                        return await asyncio.wait_for(self.chat_model.ainvoke(prompt),
+                                                      self.timeout)
+                    except Exception as exc:  # one failed summary never fails the batch
+                        return exc
+
+            replies = await asyncio.gather(*(ask(p) for p in prompts))
             fresh = []
             for i, reply in zip(todo, replies, strict=True):
                 content = getattr(reply, "content", None)

@@ -206,3 +206,34 @@ def test_bad_files_never_stop_the_batch(tmp_path: Path, folder: Path, real_embed
         assert report.added == 3
         assert {Path(s.source).name for s in report.skipped} == {
             "empty.txt", "bin.txt", "bad.pdf", "nope"}
+
+
+def test_llm_summaries_are_batched_cached_and_fall_back(tmp_path: Path, real_embedder) -> None:
+    from langchain_core.documents import Document
+    from langchain_core.language_models import FakeListChatModel
+
+    from rag_agent import LLMSummarizer
+
+    class Flaky(FakeListChatModel):
+        """Answers with its list, but fails for the document about bread."""
+
+        def _call(self, messages, stop=None, run_manager=None, **kwargs):  # type: ignore[override]
+            if "bread" in str(messages):
+                raise RuntimeError("model down")
+            return super()._call(messages, stop, run_manager, **kwargs)
+
+    model = Flaky(responses=["A summary about cats and their purring."])
+    docs = [Document(page_content=TOPICS["cats.txt"], id="cats", metadata={"title": "Cats"}),
+            Document(page_content=TOPICS["bread.txt"], id="bread", metadata={"title": "Bread"})]
+    with RagIndex.open(tmp_path / "ix", embedder=real_embedder,
+                       summarizer=LLMSummarizer(model)) as index:
+        index.add_documents(docs)
+        kinds = dict(index.conn.execute("SELECT source_id, summary_kind FROM documents"))
+        assert kinds == {"cats": "llm", "bread": "extractive"}  # the failure fell back
+        hit = index.search("feline purring", kind="summary", k=1)[0]
+        assert hit.text == "A summary about cats and their purring."
+        calls = model.i
+        index.delete_source("cats")
+        index.add_documents(docs[:1])  # same content again: the cached summary, no model call
+        assert model.i == calls
+        assert index.search("feline", kind="summary", k=1)[0].text.startswith("A summary")

@@ -56,7 +56,7 @@ def test_parents_and_children_are_runs_of_whole_sentences() -> None:
     # parents cover the document in order without overlap
     starts = [p.start for p in doc.parents]
     assert starts == sorted(starts) and doc.parents[0].start == 0
-    assert all(a.end <= b.start for a, b in zip(doc.parents, doc.parents[1:]))
+    assert all(a.end <= b.start for a, b in zip(doc.parents, doc.parents[1:], strict=False))
 
 
 def test_oversized_sentence_is_cut_to_fit_children() -> None:

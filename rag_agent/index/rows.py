@@ -1,0 +1,165 @@
+"""The rows of an index: one write transaction per batch or delete, and the look-ups ingestion needs.
+
+Every write bumps `meta.generation` inside its transaction; the in-memory FAISS collections are
+updated only after COMMIT (or reloaded, if another process wrote in between).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from langchain_core.documents import Document
+
+from rag_agent.index.records import IngestReport
+
+if TYPE_CHECKING:
+    from rag_agent.index.store import RagIndex
+    from rag_agent.index.writer import Pending
+
+__all__ = ["commit_batch", "delete_documents", "existing_hashes", "vectors_by_hash"]
+
+
+def existing_hashes(conn: sqlite3.Connection, tenant: str,
+                    sources: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """source id -> (doc id, content hash) of what the tenant already holds."""
+    out: dict[str, tuple[str, str]] = {}
+    for i in range(0, len(sources), 500):
+        chunk = list(sources[i:i + 500])
+        rows = conn.execute(
+            "SELECT source_id, doc_id, content_hash FROM documents WHERE tenant = ? AND "
+            f"source_id IN ({','.join('?' * len(chunk))})", (tenant, *chunk))
+        out.update({s: (d, h) for s, d, h in rows})
+    return out
+
+
+def vectors_by_hash(conn: sqlite3.Connection, hashes: set[bytes]) -> dict[bytes, np.ndarray]:
+    """Stored vectors of sentences and children whose embedded text has one of these hashes."""
+    out: dict[bytes, np.ndarray] = {}
+    items = list(hashes)
+    for i in range(0, len(items), 500):
+        chunk = items[i:i + 500]
+        rows = conn.execute(
+            "SELECT text_hash, vector FROM units WHERE kind != 'summary' AND text_hash IN "
+            f"({','.join('?' * len(chunk))})", chunk)
+        out.update({h: np.frombuffer(v, dtype=np.float32) for h, v in rows})
+    return out
+
+
+def _unit_rows(p: Pending, vecs: tuple[np.ndarray, np.ndarray, np.ndarray], hasher: Any) -> list:
+    """(kind, position, parent_id, child, start, end, text, text_hash, vector) per unit."""
+    sent_vecs, child_vecs, summary_vec = vecs
+    split = p.split
+    pid = [f"{p.doc_id}:p{i}" for i in range(len(split.parents))]
+    rows = [("summary", 0, None, None, None, None, p.summary, hasher("summary\x00" + p.summary),
+             summary_vec)]
+    for i, (c, text) in enumerate(zip(split.children, split.child_embed_texts, strict=True)):
+        rows.append(("child", i, pid[split.child_parent[i]], i, c.start, c.end, c.text,
+                     hasher(text), child_vecs[i]))
+    for i, s in enumerate(split.sentences):
+        rows.append(("sentence", i, pid[split.sentence_parent[i]], split.sentence_child[i],
+                     s.start, s.end, s.text, hasher(s.text), sent_vecs[i]))
+    return rows
+
+
+def _transaction(index: RagIndex, body: Callable[[], None],
+                 added: dict[str, list], removed: dict[str, list[int]]) -> None:
+    """Run `body` in one write transaction that bumps the generation, then update FAISS."""
+    conn = index.conn
+    with index.lock:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            before = int(conn.execute(
+                "SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
+            body()
+            conn.execute("UPDATE meta SET value = ? WHERE key = 'generation'", (before + 1,))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        index._after_write(added, removed, before, before + 1)
+
+
+def commit_batch(
+    index: RagIndex, pending: list[Pending], vectors: list, tenant: str, report: IngestReport,
+    hasher: Any,
+) -> None:
+    """Write a batch in one transaction, then update the in-memory collections."""
+    conn = index.conn
+    added: dict[str, list[tuple[int, np.ndarray]]] = {k: [] for k in index.collections}
+    removed: dict[str, list[int]] = {k: [] for k in index.collections}
+
+    def body() -> None:
+        next_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM units").fetchone()[0]
+        for p, vecs in zip(pending, vectors, strict=True):
+            if p.old_doc_id is not None:
+                for kind, ids in _delete_doc(conn, p.old_doc_id).items():
+                    removed[kind] += ids
+            _insert_doc(index, p, tenant)
+            rows = _unit_rows(p, vecs, hasher)
+            conn.executemany(
+                "INSERT INTO units VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(next_id + j, r[0], p.doc_id, *r[1:8], np.asarray(r[8], "float32").tobytes())
+                 for j, r in enumerate(rows)],
+            )
+            for j, r in enumerate(rows):
+                added[r[0]].append((next_id + j, r[8]))
+            next_id += len(rows)
+
+    _transaction(index, body, added, removed)
+    for p in pending:
+        report.updated += p.old_doc_id is not None
+        report.added += p.old_doc_id is None
+        report.parents += len(p.split.parents)
+        report.children += len(p.split.children)
+        report.sentences += len(p.split.sentences)
+        report.summaries += 1
+        report.acknowledged.append(p.doc_id)
+
+
+def _insert_doc(index: RagIndex, p: Pending, tenant: str) -> None:
+    doc, split = p.doc, p.split
+    meta = {**doc.metadata, "source_id": doc.source_id, "title": doc.title}
+    index.conn.execute(
+        "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (p.doc_id, tenant, doc.source_id, doc.title, p.chash, json.dumps(meta, default=str),
+         len(doc.text), len(split.parents), len(split.children), len(split.sentences),
+         p.summary_kind, time.time()),
+    )
+    parents = []
+    for i, span in enumerate(split.parents):
+        pid = f"{p.doc_id}:p{i}"
+        parents.append((pid, Document(
+            page_content=span.text, id=pid,
+            metadata={**meta, "doc_id": p.doc_id, "parent_id": pid, "position": i,
+                      "start": span.start, "end": span.end, "tenant": tenant},
+        )))
+    index.docstore.write(parents, doc_id=p.doc_id)
+
+
+def _delete_doc(conn: Any, doc_id: str) -> dict[str, list[int]]:
+    """Delete a document and every unit it has, inside the caller's transaction."""
+    ids: dict[str, list[int]] = {}
+    for uid, kind in conn.execute("SELECT id, kind FROM units WHERE doc_id = ?", (doc_id,)):
+        ids.setdefault(kind, []).append(uid)
+    conn.execute("DELETE FROM units WHERE doc_id = ?", (doc_id,))
+    conn.execute("DELETE FROM kv WHERE doc_id = ?", (doc_id,))
+    conn.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+    return ids
+
+
+def delete_documents(index: RagIndex, doc_ids: list[str]) -> int:
+    """Delete documents with all their units in one transaction; returns units removed."""
+    removed: dict[str, list[int]] = {k: [] for k in index.collections}
+
+    def body() -> None:
+        for doc_id in doc_ids:
+            for kind, ids in _delete_doc(index.conn, doc_id).items():
+                removed[kind] += ids
+
+    _transaction(index, body, {k: [] for k in index.collections}, removed)
+    return sum(len(v) for v in removed.values())
