@@ -58,6 +58,7 @@ class RagIndex:
         self.lock = threading.RLock()
         self.docstore = SQLiteDocStore(conn, "parent", self.lock)
         self.cache = SQLiteStringStore(conn, "cache", self.lock)
+        self._closed = False
         self.collections: dict[str, VectorCollection] = {}
         self.rebuilt: list[str] = []
         self._generation = self._saved_generation = -1
@@ -237,13 +238,22 @@ class RagIndex:
         if k <= 0:
             return []
         vec = encode_query(self.embedder, query) if isinstance(query, str) else query
-        self._sync()
-        within = self._candidates(kind, filter, tenant, doc_ids)
-        scores, ids = self.collections[kind].search(vec, k, within)
+        with self.lock:  # a search never sees a half-applied write of another thread
+            self._sync()
+            within = self._candidates(kind, filter, tenant, doc_ids)
+            scores, ids = self.collections[kind].search(vec, k, within)
         return self._hits(kind, ids, scores)
 
     def _candidates(self, kind: str, flt: Filter | None, tenant: str,
                     doc_ids: Sequence[str] | None) -> np.ndarray | None:
+        """Unit ids the search may return, or None when every unit of `kind` qualifies."""
+        if not flt and doc_ids is None:
+            other = self.conn.execute(
+                "SELECT 1 FROM documents WHERE tenant != ? LIMIT 1", (tenant,)).fetchone()
+            if other is None:
+                present = self.conn.execute(
+                    "SELECT 1 FROM documents WHERE tenant = ? LIMIT 1", (tenant,)).fetchone()
+                return None if present else np.zeros(0, dtype=np.int64)
         where, params = compile_filter(flt)
         sql = ("SELECT u.id FROM units u JOIN documents d ON d.doc_id = u.doc_id "
                f"WHERE u.kind = ? AND d.tenant = ? AND {where}")
@@ -290,9 +300,12 @@ class RagIndex:
                           kinds.get("summary", 0), tenants, disk, generation)
 
     def close(self) -> None:
-        """Save what is unsaved and close the database."""
+        """Save what is unsaved and close the database (a second call does nothing)."""
+        if self._closed:
+            return
         self.save()
         self.conn.close()
+        self._closed = True
 
     def __enter__(self) -> RagIndex:
         return self
