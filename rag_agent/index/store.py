@@ -187,6 +187,7 @@ class RagIndex:
             if self._generation != self._saved_generation:
                 save_collections(self.path, self.collections, self._generation)
                 self._saved_generation = self._generation
+                self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # fold the WAL back in
 
     def _reload(self) -> None:
         """Collections as of the current SQLite generation (files if they match, else rebuilt)."""
