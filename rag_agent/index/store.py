@@ -245,6 +245,10 @@ class RagIndex:
             scores, ids = self.collections[kind].search(vec, k, within)
         return self._hits(kind, ids, scores)
 
+    def embed_query(self, query: str) -> np.ndarray:
+        """The normalized query row (1, dim), to reuse across several searches."""
+        return encode_query(self.embedder, query)
+
     def _candidates(self, kind: str, flt: Filter | None, tenant: str,
                     doc_ids: Sequence[str] | None) -> np.ndarray | None:
         """Unit ids the search may return, or None when every unit of `kind` qualifies."""

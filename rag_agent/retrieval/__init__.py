@@ -1,0 +1,1 @@
+"""Retrieval tools over a `RagIndex`: summary-only, sentence-window and routed parent-chunk."""

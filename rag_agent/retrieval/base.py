@@ -1,0 +1,61 @@
+"""What the three retrievers share: the index, k, a metadata filter and a tenant."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from langchain_core.callbacks import (
+    AsyncCallbackManagerForRetrieverRun,
+    CallbackManagerForRetrieverRun,
+)
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict, Field
+
+from rag_agent.settings import DEFAULT_TENANT
+
+__all__ = ["IndexRetriever", "PerCallOptions"]
+
+
+class PerCallOptions:
+    """`k`, `filter` and `tenant` from the retriever, overridable per call; sync and async."""
+
+    k: int
+    filter: dict[str, Any] | None
+    tenant: str
+
+    def _options(self, kwargs: dict[str, Any]) -> tuple[int, dict[str, Any] | None, str]:
+        k = int(kwargs.get("k", self.k))
+        flt = kwargs.get("filter", self.filter)
+        tenant = kwargs.get("tenant", self.tenant)
+        return k, flt, tenant
+
+    def _retrieve(self, query: str, k: int, flt: dict[str, Any] | None,
+                  tenant: str) -> list[Document]:
+        raise NotImplementedError
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **kwargs: Any
+    ) -> list[Document]:
+        return self._retrieve(query, *self._options(kwargs))
+
+    async def _aget_relevant_documents(
+        self, query: str, *, run_manager: AsyncCallbackManagerForRetrieverRun, **kwargs: Any
+    ) -> list[Document]:
+        return await asyncio.to_thread(self._retrieve, query, *self._options(kwargs))
+
+
+class IndexRetriever(PerCallOptions, BaseRetriever):
+    """Base of the retrievers over a `RagIndex`."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    index: Any = Field(exclude=True)
+    """The `RagIndex` to search."""
+    k: int = 4
+    """How many results to return."""
+    filter: dict[str, Any] | None = None
+    """Metadata filter (see `rag_agent.index.filters`), applied before ranking."""
+    tenant: str = DEFAULT_TENANT
+    """Only units of this tenant are ever returned."""

@@ -1,0 +1,151 @@
+"""The three retrievers: LangChain's standard retriever suite and exact behaviour on real parts."""
+
+from __future__ import annotations
+
+import tempfile
+from functools import cache
+from pathlib import Path
+
+import pytest
+from langchain_tests.integration_tests import RetrieversIntegrationTests
+
+from rag_agent import RagIndex, SourceDocument
+from rag_agent.retrieval.parent_chunk import RoutedParentRetriever
+from rag_agent.retrieval.sentence_window import SentenceWindowRetriever, merge_windows
+from rag_agent.retrieval.summary import SummaryRetriever
+from rag_agent.retrieval.tools import make_tools
+
+pytestmark = pytest.mark.integration
+
+TOPICS = ["volcanoes", "coral reefs", "glaciers", "deserts", "rainforests", "tundra"]
+
+
+def _doc(i: int, topic: str) -> SourceDocument:
+    paragraphs = [
+        " ".join(f"Fact {j} about {topic}: {topic} study {i} reports observation {j}."
+                 for j in range(p * 6, p * 6 + 6))
+        for p in range(4)
+    ]
+    return SourceDocument(f"{topic}-{i}", "\n\n".join(paragraphs), f"{topic.title()} {i}",
+                          {"topic": topic, "n": i})
+
+
+@cache
+def shared_index() -> RagIndex:
+    """Built once per run: 12 documents, each with several parents, on the real model."""
+    from rag_agent.index.store import RagIndex as _RagIndex
+    from rag_agent.settings import IndexConfig
+
+    folder = Path(tempfile.mkdtemp(prefix="rag-retrievers-"))
+    index = _RagIndex.open(folder, config=IndexConfig(parent_chars=300, child_tokens=48))
+    index.add_documents([_doc(i, t) for t in TOPICS for i in range(2)])
+    return index
+
+
+class _Suite(RetrieversIntegrationTests):
+    @property
+    def retriever_constructor_params(self) -> dict:
+        return {"index": shared_index(), "k": 2}
+
+    @property
+    def retriever_query_example(self) -> str:
+        return "What do studies report about glaciers?"
+
+
+class TestSummaryRetriever(_Suite):
+    @property
+    def retriever_constructor(self) -> type[SummaryRetriever]:
+        return SummaryRetriever
+
+
+class TestSentenceWindowRetriever(_Suite):
+    @property
+    def retriever_constructor(self) -> type[SentenceWindowRetriever]:
+        return SentenceWindowRetriever
+
+
+class TestRoutedParentRetriever(_Suite):
+    @property
+    def retriever_constructor(self) -> type[RoutedParentRetriever]:
+        return RoutedParentRetriever
+
+
+SENTENCES = [
+    "The museum opens at nine in the morning.",
+    "Tickets cost twelve euros for adults.",
+    "The east wing shows Roman coins.",
+    "A cafe on the roof serves espresso and cake.",
+    "Photography without flash is allowed everywhere.",
+    "The library holds forty thousand rare books.",
+    "Guided tours leave every hour from the lobby.",
+]
+
+
+def test_sentence_window_is_exactly_the_neighbours(tmp_path: Path, real_embedder) -> None:
+    with RagIndex.open(tmp_path / "ix", embedder=real_embedder) as index:
+        index.add_documents([SourceDocument("museum", " ".join(SENTENCES), "Museum", {}),
+                             SourceDocument("other", "Bananas are yellow. Apples are red.",
+                                            "Fruit", {})])
+        retriever = SentenceWindowRetriever(index=index, k=1, window=1)
+        best = retriever.invoke("Where can I drink coffee?")[0]
+        assert best.metadata["matched_sentence"] == SENTENCES[3]
+        assert best.page_content == " ".join(SENTENCES[2:5])
+        assert (best.metadata["window_start"], best.metadata["window_end"]) == (2, 4)
+        edge = SentenceWindowRetriever(index=index, k=1, window=2).invoke("opening hours")[0]
+        assert edge.metadata["matched_sentence"] == SENTENCES[0]
+        assert edge.page_content == " ".join(SENTENCES[0:3])  # clipped at the first sentence
+        docs = retriever.invoke("museum", k=3)
+        assert len(docs) == 3
+        positions = [(d.metadata["doc_id"], p) for d in docs
+                     for p in range(d.metadata["window_start"], d.metadata["window_end"] + 1)]
+        assert len(positions) == len(set(positions))  # no sentence in two passages
+        scores = [d.metadata["score"] for d in docs]
+        assert scores == sorted(scores, reverse=True)
+
+
+def test_merge_windows_joins_overlapping_windows() -> None:
+    class H:
+        def __init__(self, doc: str, pos: int, score: float) -> None:
+            self.doc_id, self.position, self.score, self.text = doc, pos, score, ""
+
+    hits = [H("b", 0, 0.95), H("a", 5, 0.9), H("a", 7, 0.8), H("a", 6, 0.75), H("a", 13, 0.7),
+            H("a", 11, 0.6), H("b", 3, 0.5)]
+    merged = merge_windows(hits, window=1)
+    # a: [4,6]+[6,8] share 6, 6 is already covered, [10,12]+[12,14] share 12;
+    # b: [0,1] and [2,4] only touch, so they stay two passages (no sentence is repeated)
+    assert [(w.doc_id, w.first, w.last, round(w.score, 2), sorted(w.hits)) for w in merged] == [
+        ("b", 0, 1, 0.95, [0]), ("a", 4, 8, 0.9, [5, 6, 7]), ("a", 10, 14, 0.7, [11, 13]),
+        ("b", 2, 4, 0.5, [3])]
+    # with k=2 the first two passages are final: later hits extend nothing
+    assert [(w.doc_id, w.first, w.last) for w in merge_windows(hits, 1, k=2)] == [
+        ("b", 0, 1), ("a", 4, 6)]
+
+
+def test_routed_parents_are_distinct_scored_and_inside_routed_docs() -> None:
+    index = shared_index()
+    retriever = RoutedParentRetriever(index=index, k=3, route_docs=1)
+    docs = retriever.invoke("coral reefs observation")
+    assert len(docs) == 3
+    assert len({d.metadata["parent_id"] for d in docs}) == 3
+    assert {d.metadata["topic"] for d in docs} == {"coral reefs"}
+    assert len({d.metadata["doc_id"] for d in docs}) == 1  # all inside the one routed document
+    scores = [d.metadata["score"] for d in docs]
+    assert scores == sorted(scores, reverse=True) and all(s > 0 for s in scores)
+    # k larger than the routed document's parents: the route widens to fill k
+    more = retriever.invoke("coral reefs observation", k=6)
+    assert len(more) == 6 and len({d.metadata["parent_id"] for d in more}) == 6
+
+
+def test_filters_and_tenant_apply_to_all_three() -> None:
+    index = shared_index()
+    for cls in (SummaryRetriever, SentenceWindowRetriever, RoutedParentRetriever):
+        docs = cls(index=index, k=2, filter={"topic": "deserts"}).invoke("volcanoes erupt")
+        assert docs and {d.metadata["topic"] for d in docs} == {"deserts"}, cls
+        assert cls(index=index, k=2, tenant="other").invoke("volcanoes") == [], cls
+
+
+def test_tools_return_cited_text() -> None:
+    tools = {t.name: t for t in make_tools(shared_index(), k=1)}
+    assert set(tools) == {"search_summaries", "search_sentences", "search_passages"}
+    out = tools["search_sentences"].invoke({"query": "tundra observation 3"})
+    assert out.startswith("[Tundra ") and "(tundra-" in out
