@@ -1,0 +1,1 @@
+"""The agent: task classification, routing, synthesis and the LangGraph graph."""
