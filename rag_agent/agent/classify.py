@@ -38,7 +38,7 @@ _CUES: list[tuple[str, str]] = [
     ("comparison", r"\b(more|less|fewer|higher|lower|larger|smaller|older|younger|earlier|later"
                    r"|first|longer|shorter|taller|bigger|faster|slower|busier|greater)\b.*\bor\b"),
     ("comparison", r"^\s*(which|who|were|are|is|did|do|was)\b.*\bor\b.*\?\s*$"),
-    ("comparison", r"\b(chang(e|ed|es|ing)|evolv(e|ed|ing)|trend(ed|s)?|grow(n|th)?|grew)\b"),
+    ("comparison", r"\b(chang(e|ed|es|ing)|evolv(e|ed|ing)|trend(ed|s)?)\b"),
     ("comparison", r"\b(over time|over the (last|past)|across (the )?(\w+ )?(quarters|years|periods|"
                    r"filings|companies)|quarter over quarter|year over year|from \w+ to \w+)\b"),
     ("comparison", r"\b(each|all|these|the (two|three|four|five)) (companies|quarters|cities|"

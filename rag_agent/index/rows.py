@@ -6,6 +6,7 @@ updated only after COMMIT (or reloaded, if another process wrote in between).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import time
@@ -21,7 +22,14 @@ if TYPE_CHECKING:
     from rag_agent.index.store import RagIndex
     from rag_agent.index.writer import Pending
 
-__all__ = ["commit_batch", "delete_documents", "existing_hashes", "vectors_by_hash"]
+__all__ = [
+    "commit_batch", "delete_documents", "existing_hashes", "text_hash", "vectors_by_hash",
+]
+
+
+def text_hash(text: str) -> bytes:
+    """The key under which a unit's embedded text is stored (for reuse of its vector)."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 def existing_hashes(conn: sqlite3.Connection, tenant: str,

@@ -25,7 +25,7 @@ from rag_agent.index import db
 from rag_agent.index.docstore import SQLiteDocStore, SQLiteStringStore
 from rag_agent.index.filters import Filter, compile_filter
 from rag_agent.index.records import Hit, IndexStats, IngestReport
-from rag_agent.index.rows import delete_documents
+from rag_agent.index.rows import delete_documents, text_hash, vectors_by_hash
 from rag_agent.index.vectors import KINDS, VectorCollection, load_collections, save_collections
 from rag_agent.index.writer import ingest
 from rag_agent.ingest.loaders import (
@@ -244,6 +244,18 @@ class RagIndex:
             within = self._candidates(kind, filter, tenant, doc_ids)
             scores, ids = self.collections[kind].search(vec, k, within)
         return self._hits(kind, ids, scores)
+
+    def embed_texts(self, texts: list[str]) -> np.ndarray:
+        """Vectors of `texts`: stored ones (same sentence or child text) reused, others embedded."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        hashes = [text_hash(t) for t in texts]
+        with self.lock:
+            known = vectors_by_hash(self.conn, set(hashes))
+        todo = sorted({t for t, h in zip(texts, hashes, strict=True) if h not in known})
+        if todo:
+            known.update(zip([text_hash(t) for t in todo], self.embedder.encode(todo), strict=True))
+        return np.stack([known[h] for h in hashes])
 
     def embed_query(self, query: str) -> np.ndarray:
         """The normalized query row (1, dim), to reuse across several searches."""

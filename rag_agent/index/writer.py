@@ -20,7 +20,7 @@ import numpy as np
 
 from rag_agent.index.filters import normalize_value
 from rag_agent.index.records import IngestReport
-from rag_agent.index.rows import commit_batch, existing_hashes, vectors_by_hash
+from rag_agent.index.rows import commit_batch, existing_hashes, text_hash, vectors_by_hash
 from rag_agent.ingest.loaders import Skipped, SourceDocument
 from rag_agent.ingest.split import SplitDocument, split_document
 from rag_agent.ingest.summarize import extractive_summary
@@ -42,10 +42,6 @@ def make_doc_id(tenant: str, source_id: str, chash: str) -> str:
     """Content-hash id, scoped by tenant and source so equal texts never collide."""
     raw = "\x00".join([tenant, source_id, chash])
     return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()[:32]
-
-
-def _text_hash(text: str) -> bytes:
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 @dataclass
@@ -145,7 +141,7 @@ def _plan(
 
 def _embed(index: RagIndex, texts: list[str], report: IngestReport) -> np.ndarray:
     """Vectors for `texts`: stored ones reused, the rest embedded once in one call."""
-    hashes = [_text_hash(t) for t in texts]
+    hashes = [text_hash(t) for t in texts]
     known = vectors_by_hash(index.conn, set(hashes))
     report.reused_vectors += sum(1 for h in hashes if h in known)
     todo: dict[bytes, str] = {}
@@ -178,7 +174,7 @@ def _write(index: RagIndex, pending: list[Pending], tenant: str, report: IngestR
         summary_vec = centroid / (np.linalg.norm(centroid) or 1.0)
         rows_per_doc.append((sent_vecs, child_vecs, summary_vec))
     _llm_summaries(index, pending, rows_per_doc, report)
-    commit_batch(index, pending, rows_per_doc, tenant, report, _text_hash)
+    commit_batch(index, pending, rows_per_doc, tenant, report, text_hash)
 
 
 def _llm_summaries(index: RagIndex, pending: list[Pending], vectors: list,

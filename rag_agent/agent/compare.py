@@ -1,0 +1,65 @@
+"""What a comparison compares: offline from titles and names in the question, or from an LLM."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+__all__ = ["Target", "offline_targets"]
+
+Target = dict[str, Any]
+"""{"name": str, "title": str | None}: a title when the target is a document of the index."""
+
+_CONNECT = {"of", "for", "the", "de", "la", "von", "van", "and", "&"}
+_QUESTION_WORDS = {"which", "who", "what", "were", "was", "are", "is", "did", "do", "does",
+                   "how", "compare", "when", "where", "why", "has", "have", "in", "between"}
+
+
+def _names(question: str) -> list[str]:
+    """Runs of capitalized words (allowing 'of', 'for'... inside) that are not question words."""
+    words = re.findall(r"[\w'’.\-]+|[,?;:()]", question)
+    names: list[list[str]] = []
+    current: list[str] = []
+    for i, word in enumerate(words):
+        bare = re.sub(r"('s|’s)$", "", word)
+        capital = bare[:1].isupper() or (bare.isdigit() and len(bare) == 4)
+        if capital and not (not current and bare.lower() in _QUESTION_WORDS):
+            nxt = words[i + 1] if i + 1 < len(words) else ""
+            if bare != word and not nxt[:1].isupper():  # "Toronto's and": the name ends here
+                names.append([*current, bare])
+                current = []
+            else:  # "Arthur's Magazine": the possessive is part of the name
+                current.append(word)
+        elif (current and word.lower() in _CONNECT and i + 1 < len(words)
+              and words[i + 1][:1].isupper() and word.lower() != "and"):
+            current.append(word)
+        else:
+            if current:
+                names.append(current)
+            current = []
+    if current:
+        names.append(current)
+    return [" ".join(n) for n in names]
+
+
+def offline_targets(question: str, titles: list[str]) -> list[Target]:
+    """Targets named in the question: index document titles first, else capitalized names.
+
+    Returns fewer than two targets when nothing distinct is named (a trend over time of one
+    subject, say); the caller then retrieves once for the whole question.
+    """
+    lowered = question.lower()
+    found: list[Target] = []
+    for title in sorted(set(titles), key=len, reverse=True):
+        if 2 < len(title) <= 80 and re.search(rf"\b{re.escape(title.lower())}\b", lowered):
+            if not any(title.lower() in t["name"].lower() for t in found):
+                found.append({"name": title, "title": title})
+    if len(found) >= 2:
+        return sorted(found, key=lambda t: lowered.index(t["name"].lower()))
+    names = [n for n in _names(question) if n.lower() not in {t["name"].lower() for t in found}]
+    out = found + [{"name": n, "title": None} for n in names]
+    unique: list[Target] = []
+    for t in out:
+        if t["name"].lower() not in {u["name"].lower() for u in unique}:
+            unique.append(t)
+    return unique if len(unique) >= 2 else []

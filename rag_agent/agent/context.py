@@ -1,0 +1,44 @@
+"""Run-time settings of the agent (`context_schema`): what LangGraph Studio shows as a form."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from rag_agent.agent import prompts
+from rag_agent.settings import DEFAULT_TENANT
+
+__all__ = ["Context"]
+
+
+@dataclass(kw_only=True)
+class Context:
+    """Settings of one run; every field has a default."""
+
+    k: int = field(default=4, metadata={"description": "Passages to retrieve."})
+    window: int = field(default=2, metadata={
+        "description": "Sentences on each side of a sentence-window hit."})
+    route_docs: int = field(default=4, metadata={
+        "description": "Documents picked by summary before parent-chunk search."})
+    tenant: str = field(default=DEFAULT_TENANT, metadata={
+        "description": "Only this tenant's documents are searched."})
+    filter: dict[str, Any] | None = field(default=None, metadata={
+        "description": "Metadata filter applied to every search, e.g. {\"year\": 2023}."})
+    answer_sentences: int = field(default=4, metadata={
+        "description": "Sentences in an extractive answer (no chat model)."})
+    min_score: float = field(default=0.25, metadata={
+        "description": "Below this best score, grading retries with another tool."})
+    max_retries: int = field(default=1, metadata={
+        "description": "Grade-and-retry rounds (at most 2)."})
+    llm_timeout: float = field(default=60.0, metadata={
+        "description": "Seconds before a chat-model call falls back to the offline path."})
+    classify_prompt: str = field(default=prompts.CLASSIFY_PROMPT, metadata={
+        "description": "Prompt of the LLM task classifier."})
+    targets_prompt: str = field(default=prompts.TARGETS_PROMPT, metadata={
+        "description": "Prompt that lists what a comparison compares."})
+    fact_prompt: str = field(default=prompts.FACT_PROMPT, metadata={
+        "description": "Answer prompt for fact questions."})
+    summary_prompt: str = field(default=prompts.SUMMARY_PROMPT, metadata={
+        "description": "Answer prompt for summary questions."})
+    comparison_prompt: str = field(default=prompts.COMPARISON_PROMPT, metadata={
+        "description": "Answer prompt for comparison questions."})

@@ -1,0 +1,62 @@
+"""`build_agent`: the compiled LangGraph state machine.
+
+    START -> classify -> route_task -> summary | sentence_window | parent_chunk -> grade
+                                    -> plan_compare -> Send(compare_target) per target
+          grade -> (retry: the other tool, at most twice) | synthesize -> END
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langgraph.graph import END, START, StateGraph
+
+from rag_agent.agent.classify import OfflineTaskClassifier
+from rag_agent.agent.context import Context
+from rag_agent.agent.nodes import AgentNodes, TargetTask, route_after_grade, route_task
+from rag_agent.agent.state import InputState, OutputState, State
+
+__all__ = ["build_agent"]
+
+
+def build_agent(
+    index: Any,
+    chat_model: BaseChatModel | None = None,
+    *,
+    classifier: OfflineTaskClassifier | None = None,
+    checkpointer: Any = None,
+    name: str = "rag_agent",
+) -> Any:
+    """The agent over `index`: works with no chat model; a chat model makes answers better.
+
+    Args:
+        index: an open `RagIndex`.
+        chat_model: any LangChain chat model (e.g. from `make_chat_model`), or None for the
+            offline classifier and extractive answers.
+        classifier: the offline task classifier (default: fitted on the shipped examples with
+            the index's own embedding model).
+    """
+    nodes = AgentNodes(index, classifier or OfflineTaskClassifier(index.embedder), chat_model)
+    graph = StateGraph(State, context_schema=Context, input_schema=InputState,
+                       output_schema=OutputState)
+    graph.add_node("classify", nodes.classify)
+    graph.add_node("summary", nodes.summary)
+    graph.add_node("sentence_window", nodes.sentence_window)
+    graph.add_node("parent_chunk", nodes.parent_chunk)
+    graph.add_node("grade", nodes.grade)
+    graph.add_node("plan_compare", nodes.plan_compare)
+    graph.add_node("compare_target", nodes.compare_target, input_schema=TargetTask)
+    graph.add_node("synthesize", nodes.synthesize)
+
+    graph.add_edge(START, "classify")
+    graph.add_conditional_edges(
+        "classify", route_task, ["summary", "sentence_window", "parent_chunk", "plan_compare"])
+    for tool in ("summary", "sentence_window", "parent_chunk"):
+        graph.add_edge(tool, "grade")
+    graph.add_conditional_edges(
+        "grade", route_after_grade, ["synthesize", "sentence_window", "parent_chunk"])
+    graph.add_conditional_edges("plan_compare", nodes.fan_out, ["compare_target"])
+    graph.add_edge("compare_target", "synthesize")
+    graph.add_edge("synthesize", END)
+    return graph.compile(checkpointer=checkpointer, name=name)

@@ -1,0 +1,71 @@
+"""Graph state: a narrow input, the full working state, and what a run returns."""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Any
+
+from langchain_core.documents import Document
+from typing_extensions import TypedDict
+
+__all__ = ["Citation", "Evidence", "InputState", "OutputState", "State"]
+
+
+class InputState(TypedDict):
+    """What a caller gives."""
+
+    question: str
+    """The user's question."""
+
+
+class Citation(TypedDict):
+    """One numbered source of an answer."""
+
+    n: int
+    source_id: str
+    doc_id: str
+    title: str
+    passage: str
+
+
+class Evidence(TypedDict):
+    """Retrieved passages for one comparison target."""
+
+    target: str
+    documents: list[Document]
+
+
+class OutputState(TypedDict, total=False):
+    """What a run returns."""
+
+    answer: str
+    """The answer, citing sources as [n]."""
+    citations: list[Citation]
+    """The sources [n] refers to."""
+    task: str
+    """fact, summary or comparison."""
+    tool: str
+    """The retrieval tool that was used."""
+    targets: list[str]
+    """What a comparison compared."""
+
+
+class State(InputState, OutputState, total=False):
+    """The working state of one run."""
+
+    task_confidence: float
+    """Probability of the chosen task."""
+    classified_by: str
+    """offline, or llm."""
+    documents: list[Document]
+    """Passages from the tool (not comparisons)."""
+    evidence: Annotated[list[Evidence], operator.add]
+    """Passages per comparison target; each fan-out branch appends its own."""
+    plan: list[dict[str, Any]]
+    """Comparison targets with the index title each one matched (if any)."""
+    retry: bool
+    """Set by grading: run another retrieval round before synthesis."""
+    retries: int
+    """How many times grading sent retrieval round again (at most `Context.max_retries`)."""
+    notes: Annotated[list[str], operator.add]
+    """Fallbacks and decisions taken on the way (for traces and Studio)."""

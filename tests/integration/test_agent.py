@@ -1,0 +1,96 @@
+"""The agent graph on the offline path: real model, FAISS and SQLite; no chat model."""
+
+from __future__ import annotations
+
+import pytest
+from langchain_core.language_models import FakeListChatModel
+
+from rag_agent import RagIndex, SourceDocument
+from rag_agent.agent.graph import build_agent
+
+pytestmark = pytest.mark.integration
+
+CITIES = {
+    "Avalon": "Avalon is a port city on the northern coast. Avalon has a population of 412,000 "
+              "people. The climate of Avalon is mild and rainy, with cool summers. The city was "
+              "founded in 1702 by fishermen. Its economy depends on shipping and fisheries.",
+    "Brightwater": "Brightwater is a desert city in the south. Brightwater has a population of "
+                   "1.3 million people. The climate of Brightwater is hot and dry, with almost no "
+                   "rain. The city grew around a railway junction in 1881. Its economy depends on "
+                   "solar power and logistics.",
+    "Cedar Falls": "Cedar Falls is a mountain town known for its waterfalls. Cedar Falls has a "
+                   "population of 18,000 people. Winters in Cedar Falls are long and snowy. "
+                   "Tourism and skiing are the main industries.",
+}
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory, real_embedder) -> RagIndex:
+    folder = tmp_path_factory.mktemp("agent") / "ix"
+    ix = RagIndex.open(folder, embedder=real_embedder)
+    ix.add_documents([SourceDocument(name.lower().replace(" ", "-"), text, name, {})
+                      for name, text in CITIES.items()])
+    yield ix
+    ix.close()
+
+
+@pytest.fixture(scope="module")
+def agent(index: RagIndex):
+    return build_agent(index)
+
+
+def test_fact_question_uses_sentence_window_and_cites_the_source(agent) -> None:
+    out = agent.invoke({"question": "What is the population of Brightwater?"})
+    assert (out["task"], out["tool"]) == ("fact", "sentence_window")
+    first = out["answer"].split(" [")[0]
+    assert first == "Brightwater has a population of 1.3 million people."
+    cited = {c["source_id"] for c in out["citations"]}
+    assert "brightwater" in cited
+    assert all(f"[{c['n']}]" in out["answer"] for c in out["citations"])
+
+
+def test_summary_question_uses_summaries(agent) -> None:
+    out = agent.invoke({"question": "Summarize what the documents say about Cedar Falls."})
+    assert (out["task"], out["tool"]) == ("summary", "summary")
+    assert out["citations"][0]["title"] in CITIES
+
+
+def test_comparison_fans_out_per_target_and_cites_both(agent) -> None:
+    out = agent.invoke({"question": "Compare the climate of Avalon and Brightwater."})
+    assert out["task"] == "comparison"
+    assert out["targets"] == ["Avalon", "Brightwater"]
+    lines = out["answer"].splitlines()
+    assert lines[0].startswith("Avalon: ") and lines[1].startswith("Brightwater: ")
+    assert "The climate of Avalon is mild and rainy" in lines[0]
+    assert "The climate of Brightwater is hot and dry" in lines[1]
+    assert {c["source_id"] for c in out["citations"]} == {"avalon", "brightwater"}
+
+
+def test_grade_and_retry_is_bounded(agent) -> None:
+    ctx = {"min_score": 0.999, "max_retries": 2}
+    final = None
+    for update in agent.stream({"question": "What is the population of Avalon?"},
+                               context=ctx, stream_mode="values"):
+        final = update
+    assert final is not None
+    assert final["retries"] == 2  # never more, even though no passage reaches the threshold
+    assert sum(n.startswith("retry:") for n in final["notes"]) == 2
+    assert final["answer"]
+
+
+def test_context_restricts_tenant_and_filter(agent) -> None:
+    out = agent.invoke({"question": "What is the population of Avalon?"},
+                       context={"tenant": "nobody"})
+    assert out["citations"] == []
+    assert out["answer"] == "No passage in the index matches this question."
+
+
+def test_a_broken_chat_model_never_breaks_the_graph(index: RagIndex) -> None:
+    """A chat model without tool calling cannot classify: the offline classifier takes over;
+    its answers are used for synthesis, with citations parsed from them."""
+    model = FakeListChatModel(responses=["Avalon has 412,000 people [1]."])
+    agent = build_agent(index, chat_model=model)
+    out = agent.invoke({"question": "What is the population of Avalon?"})
+    assert out["task"] == "fact"
+    assert out["answer"] == "Avalon has 412,000 people [1]."
+    assert [c["n"] for c in out["citations"]] == [1]

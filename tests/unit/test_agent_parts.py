@@ -1,0 +1,48 @@
+import pytest
+
+from rag_agent.agent.classify import cue_features, load_examples
+from rag_agent.agent.compare import offline_targets
+from rag_agent.agent.nodes import route_after_grade, route_task
+
+
+@pytest.mark.parametrize(("task", "question", "tool"), [
+    ("summary", "Summarize the meeting.", "summary"),
+    ("comparison", "Compare A and B.", "plan_compare"),
+    ("fact", "What is the capital?", "sentence_window"),
+    ("fact", "Why did the council vote no?", "parent_chunk"),
+])
+def test_route_task_is_a_pure_mapping(task: str, question: str, tool: str) -> None:
+    assert route_task({"question": question, "task": task}) == tool
+
+
+def test_route_task_refuses_unknown_tasks() -> None:
+    with pytest.raises(ValueError, match="unknown task 'poem'"):
+        route_task({"question": "x", "task": "poem"})
+
+
+def test_route_after_grade() -> None:
+    assert route_after_grade({"question": "q", "tool": "sentence_window", "retry": True}) == (
+        "parent_chunk")
+    assert route_after_grade({"question": "q", "tool": "summary", "retry": False}) == "synthesize"
+
+
+@pytest.mark.parametrize(("question", "titles", "expected"), [
+    ("Compare Toronto's and Seattle's populations", ["Toronto", "Seattle", "Boston"],
+     ["Toronto", "Seattle"]),
+    ("Is Seattle bigger than Toronto?", ["Toronto", "Seattle"], ["Seattle", "Toronto"]),
+    ("Were Scott Derrickson and Ed Wood of the same nationality?", [],
+     ["Scott Derrickson", "Ed Wood"]),
+    ("Which magazine was started first, Arthur's Magazine or First for Women?", [],
+     ["Arthur's Magazine", "First for Women"]),
+    ("How has Apple's total net sales changed over time?", [], []),
+])
+def test_offline_targets(question: str, titles: list[str], expected: list[str]) -> None:
+    assert [t["name"] for t in offline_targets(question, titles)] == expected
+
+
+def test_examples_cover_every_task_and_cues_fire() -> None:
+    tasks = {t for _, t in load_examples()}
+    assert tasks == {"fact", "summary", "comparison"}
+    assert cue_features("Summarize the meeting").sum() >= 1
+    assert cue_features("Which is older, A or B?").sum() >= 1
+    assert cue_features("What is the boiling point of water?").sum() == 0
