@@ -14,7 +14,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[openai,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[openai,dev,studio]'
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -1,5 +1,9 @@
 """rag_agent: production-grade retrieval-augmented generation for LangChain and LangGraph."""
 
+from rag_agent.agent.classify import OfflineTaskClassifier
+from rag_agent.agent.context import Context
+from rag_agent.agent.graph import build_agent
+from rag_agent.agent.llm import make_chat_model
 from rag_agent.errors import (
     ConfigError,
     IndexMismatchError,
@@ -13,25 +17,40 @@ from rag_agent.index.store import RagIndex
 from rag_agent.ingest.loaders import Skipped, SourceDocument
 from rag_agent.ingest.summarize import LLMSummarizer
 from rag_agent.models import LangChainEmbedder, SentenceTransformerEmbedder
+from rag_agent.retrieval.parent_chunk import RoutedParentRetriever
+from rag_agent.retrieval.sentence_window import SentenceWindowRetriever
+from rag_agent.retrieval.summary import SummaryRetriever
+from rag_agent.retrieval.tools import make_retrievers, make_tools
+from rag_agent.retrieval.vectorstore import IndexVectorStore
 from rag_agent.settings import IndexConfig
 
 __all__ = [
     "ConfigError",
+    "Context",
     "Hit",
     "IndexConfig",
     "IndexMismatchError",
     "IndexStats",
+    "IndexVectorStore",
     "IngestReport",
     "InvalidFilterError",
     "LLMSummarizer",
     "LangChainEmbedder",
     "MissingExtraError",
+    "OfflineTaskClassifier",
     "RagAgentError",
     "RagIndex",
+    "RoutedParentRetriever",
     "SQLiteDocStore",
     "SentenceTransformerEmbedder",
+    "SentenceWindowRetriever",
     "Skipped",
     "SourceDocument",
+    "SummaryRetriever",
+    "build_agent",
+    "make_chat_model",
+    "make_retrievers",
+    "make_tools",
 ]
 
 __version__ = "0.1.0"

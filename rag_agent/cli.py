@@ -1,4 +1,4 @@
-"""The `rag-agent` command: ingest, stats, delete."""
+"""The `rag-agent` command: ingest, stats, delete, search, ask."""
 
 from __future__ import annotations
 
@@ -46,7 +46,52 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--kind", choices=["child", "sentence", "summary"], default="child")
     search.add_argument("-k", type=int, default=4)
     search.add_argument("--filter", type=json.loads, default=None, help="JSON metadata filter")
+    ask = sub.add_parser("ask", help="ask the agent: task, tool, answer and citations")
+    ask.add_argument("question")
+    common(ask)
+    ask.add_argument("-k", type=int, default=4, help="passages to retrieve")
+    ask.add_argument("--filter", type=json.loads, default=None, help="JSON metadata filter")
+    ask.add_argument("--stream", action="store_true", help="stream answer tokens (needs an LLM)")
+    ask.add_argument("--llm-base-url", default=None,
+                     help="OpenAI-compatible endpoint (or $RAG_AGENT_LLM_BASE_URL)")
+    ask.add_argument("--llm-model", default=None, help="model name (or $RAG_AGENT_LLM_MODEL)")
     return parser
+
+
+def _ask(index: object, args: argparse.Namespace) -> int:
+    import os
+
+    from rag_agent.agent.graph import build_agent
+    from rag_agent.agent.llm import make_chat_model
+
+    chat = None
+    if args.llm_base_url or os.environ.get("RAG_AGENT_LLM_BASE_URL") or args.llm_model:
+        chat = make_chat_model(args.llm_base_url, args.llm_model)
+    agent = build_agent(index, chat)
+    context = {"k": args.k, "tenant": args.tenant, "filter": args.filter}
+    result: dict = {}
+    streamed = False
+    if args.stream and chat is not None:
+        for mode, data in agent.stream({"question": args.question}, context=context,
+                                       stream_mode=["messages", "values"]):
+            if mode == "messages":
+                chunk, meta = data
+                if meta.get("langgraph_node") == "synthesize" and getattr(chunk, "content", ""):
+                    print(chunk.content, end="", flush=True)
+                    streamed = True
+            else:
+                result = data
+        if streamed:
+            print()
+    else:
+        result = agent.invoke({"question": args.question}, context=context)
+    print(f"task: {result.get('task')}  tool: {result.get('tool')}"
+          + (f"  targets: {', '.join(result['targets'])}" if result.get("targets") else ""))
+    if not streamed:
+        print(f"answer: {result.get('answer')}")
+    for c in result.get("citations", []):
+        print(f"  [{c['n']}] {c['title']} ({c['source_id']})")
+    return 0
 
 
 def _meta(pairs: list[str]) -> dict[str, object]:
@@ -92,6 +137,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     print(f"no source {args.source!r} in tenant {args.tenant!r}", file=sys.stderr)
                     return 1
                 print(f"deleted {args.source}: {removed} units")
+            elif args.command == "ask":
+                return _ask(index, args)
             elif args.command == "search":
                 for hit in index.search(args.query, kind=args.kind, k=args.k, filter=args.filter,
                                         tenant=args.tenant):

@@ -5,21 +5,31 @@ def test_public_api_is_explicit_and_sorted() -> None:
     assert rag_agent.__all__ == sorted(rag_agent.__all__)
     assert rag_agent.__all__ == [
         "ConfigError",
+        "Context",
         "Hit",
         "IndexConfig",
         "IndexMismatchError",
         "IndexStats",
+        "IndexVectorStore",
         "IngestReport",
         "InvalidFilterError",
         "LLMSummarizer",
         "LangChainEmbedder",
         "MissingExtraError",
+        "OfflineTaskClassifier",
         "RagAgentError",
         "RagIndex",
+        "RoutedParentRetriever",
         "SQLiteDocStore",
         "SentenceTransformerEmbedder",
+        "SentenceWindowRetriever",
         "Skipped",
         "SourceDocument",
+        "SummaryRetriever",
+        "build_agent",
+        "make_chat_model",
+        "make_retrievers",
+        "make_tools",
     ]
     for name in rag_agent.__all__:
         assert getattr(rag_agent, name) is not None
