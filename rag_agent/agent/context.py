@@ -26,8 +26,9 @@ class Context:
         "description": "Metadata filter applied to every search, e.g. {\"year\": 2023}."})
     answer_sentences: int = field(default=4, metadata={
         "description": "Sentences in an extractive answer (no chat model)."})
-    min_score: float = field(default=0.25, metadata={
-        "description": "Below this best score, grading retries with another tool."})
+    min_score: float = field(default=0.2, metadata={
+        "description": "Below this best score, grading retries a fact lookup with the other "
+                       "tool (summaries are not graded: their scores run low by nature)."})
     max_retries: int = field(default=1, metadata={
         "description": "Grade-and-retry rounds (at most 2)."})
     llm_timeout: float = field(default=60.0, metadata={

@@ -46,7 +46,8 @@ def call_or_none(fn: Callable[[], T], timeout: float) -> tuple[T | None, str | N
 
 
 def make_chat_model(base_url: str | None = None, model: str | None = None,
-                    api_key: str | None = None, max_tokens: int = 512) -> Any:
+                    api_key: str | None = None, max_tokens: int = 512,
+                    **kwargs: Any) -> Any:
     """`ChatOpenAI` for any OpenAI-compatible endpoint (needs the `openai` extra)."""
     try:
         from langchain_openai import ChatOpenAI
@@ -63,4 +64,5 @@ def make_chat_model(base_url: str | None = None, model: str | None = None,
         api_key=api_key or os.environ.get("OPENAI_API_KEY") or "not-needed",
         extra_body={"max_tokens": max_tokens},
         temperature=0,
+        **{"max_retries": 1, "timeout": 60, **kwargs},
     )

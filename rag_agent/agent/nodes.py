@@ -21,6 +21,7 @@ from rag_agent.agent.synthesize import (
     extractive_answer,
     format_context,
     number_passages,
+    unique_passages,
 )
 from rag_agent.retrieval.tools import make_retrievers
 
@@ -109,7 +110,8 @@ class AgentNodes:
         ctx = runtime.context or Context()
         retries = state.get("retries", 0)
         score = best_score(state.get("documents", []))
-        if score < ctx.min_score and retries < min(ctx.max_retries, 2):
+        low = score < ctx.min_score and state.get("task") != "summary"  # summaries score low
+        if low and retries < min(ctx.max_retries, 2):
             return {"retries": retries + 1, "retry": True,
                     "notes": [f"retry: best score {score:.2f} < {ctx.min_score} with "
                               f"{state['tool']}"]}
@@ -166,21 +168,22 @@ class AgentNodes:
         else:
             docs = state.get("documents", [])
         passages = number_passages(docs)
+        unique = unique_passages(passages)
         per_target = task == "comparison" and len(state.get("targets") or []) >= 2
         notes: list[str] = []
         if self.chat_model is not None and passages:
             prompt = {"fact": ctx.fact_prompt, "summary": ctx.summary_prompt,
                       "comparison": ctx.comparison_prompt}[task]
-            text = prompt.format(context=format_context(passages), question=state["question"],
+            text = prompt.format(context=format_context(unique), question=state["question"],
                                  targets=", ".join(state.get("targets") or []) or "the subjects")
             out, why = call_or_none(lambda: self.chat_model.invoke(text), ctx.llm_timeout)
             answer = str(getattr(out, "content", "") or "").strip()
             if answer:
                 return {"answer": answer, "notes": notes,
-                        "citations": citations_for(passages, cited_numbers(answer, passages))}
+                        "citations": citations_for(unique, cited_numbers(answer, unique))}
             notes.append(f"llm answer unusable ({why or 'empty'}); extractive answer used")
         sentences = ctx.answer_sentences * (2 if per_target else 1)
         answer = extractive_answer(state["question"], passages, self.index,
                                    sentences=sentences, per_target=per_target)
         return {"answer": answer, "notes": notes,
-                "citations": citations_for(passages, cited_numbers(answer, passages))}
+                "citations": citations_for(unique, cited_numbers(answer, unique))}

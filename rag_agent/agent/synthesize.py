@@ -16,21 +16,29 @@ from rag_agent.agent.state import Citation
 from rag_agent.ingest.split import split_sentences
 
 __all__ = ["best_score", "cited_numbers", "citations_for", "extractive_answer",
-           "format_context", "number_passages"]
+           "format_context", "number_passages", "unique_passages"]
 
 _NEAR_DUPLICATE = 0.95
+_MARKUP = re.compile(r"^\s*(\||```|-{3,})")
+"""Table rows, code fences and rules are context, not answer sentences."""
 
 
 def number_passages(documents: list[Document]) -> list[tuple[int, Document]]:
-    """Passages numbered from 1 in the order given, the same passage never twice."""
-    seen: set[str] = set()
+    """Passages numbered from 1 in the order given; a passage found again (say, for a second
+    comparison target) keeps its first number."""
+    numbers: dict[str, int] = {}
     out = []
     for doc in documents:
         key = doc.id or doc.page_content
-        if key not in seen:
-            seen.add(key)
-            out.append((len(out) + 1, doc))
+        n = numbers.setdefault(key, len(numbers) + 1)
+        out.append((n, doc))
     return out
+
+
+def unique_passages(passages: list[tuple[int, Document]]) -> list[tuple[int, Document]]:
+    """Each numbered passage once (for prompts and citations)."""
+    seen: set[int] = set()
+    return [(n, d) for n, d in passages if not (n in seen or seen.add(n))]
 
 
 def format_context(passages: list[tuple[int, Document]]) -> str:
@@ -76,7 +84,7 @@ def extractive_answer(
     for n, doc in passages:
         target = str(doc.metadata.get("target", ""))
         rows += [(n, target, s.text) for s in split_sentences(doc.page_content)
-                 if len(s.text) > 2]
+                 if len(s.text) > 2 and not _MARKUP.match(s.text)]
     if not rows:
         return "No passage in the index matches this question."
     vectors = index.embed_texts([r[2] for r in rows])
