@@ -47,8 +47,26 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared"
                     / "data")
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--llm-base-url", default=None,
+                    help="also measure the LLM classifier (function calling) at this endpoint")
+    ap.add_argument("--llm-model", default="local")
     args = ap.parse_args()
     clf = OfflineTaskClassifier(SentenceTransformerEmbedder(), cache=False).fit()
+    llm = None
+    if args.llm_base_url:
+        from rag_agent.agent.llm import TaskChoice, make_chat_model
+        from rag_agent.agent.prompts import CLASSIFY_PROMPT
+
+        structured = make_chat_model(args.llm_base_url, args.llm_model, max_tokens=64
+                                     ).with_structured_output(TaskChoice, method="function_calling")
+
+        def llm(question: str) -> str:
+            try:
+                task = structured.invoke(CLASSIFY_PROMPT.format(question=question)).task
+            except Exception:
+                return "invalid"
+            task = str(task).strip().lower()
+            return task if task in TASKS else "invalid"
     result = {}
     total = right = 0
     for source, rows in labelled(args.data).items():
@@ -63,7 +81,16 @@ def main() -> None:
                           "confusion": confusion,
                           "errors": [(q, g, p) for (q, g), p in zip(rows, pred, strict=True)
                                      if g != p][:15]}
+        if llm is not None:
+            got = [llm(q) for q, _ in rows]
+            llm_ok = sum(g == p for (_, g), p in zip(rows, got, strict=True))
+            result[source]["llm_accuracy"] = round(llm_ok / len(rows), 3)
+            result[source]["llm_invalid"] = got.count("invalid")
+            llm_right = result.get("_llm_right", 0) + llm_ok
+            result["_llm_right"] = llm_right
     result["all"] = {"n": total, "accuracy": round(right / total, 3)}
+    if llm is not None:
+        result["all"]["llm_accuracy"] = round(result.pop("_llm_right") / total, 3)
     text = json.dumps(result, indent=2)
     print(text)
     if args.out:

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -71,8 +72,10 @@ class OfflineTaskClassifier:
     """Embedding + cue logistic regression over the three tasks."""
 
     def __init__(self, embedder: Any, examples: list[tuple[str, Task]] | None = None,
-                 *, c: float = 2.0, cache: bool = True) -> None:
+                 *, c: float = 2.0, cache: bool = True,
+                 embed_query: Callable[[str], np.ndarray] | None = None) -> None:
         self.embedder = embedder
+        self.embed_query = embed_query
         self.examples = examples if examples is not None else load_examples()
         self.c = c
         self.cache = cache
@@ -125,6 +128,14 @@ class OfflineTaskClassifier:
 
     def predict(self, question: str) -> tuple[Task, float]:
         """The task of one question and its probability."""
-        p = self.predict_proba([question])[0]
+        if self.embed_query is not None:  # the caller's cache: the question is embedded once
+            if self._w is None:
+                self.fit()
+            x = np.hstack([self.embed_query(question)[0], cue_features(question) * _CUE_WEIGHT])
+            logits = x @ self._w.T + self._b
+            p = np.exp(logits - logits.max())
+            p /= p.sum()
+        else:
+            p = self.predict_proba([question])[0]
         i = int(np.argmax(p))
         return TASKS[i], float(p[i])

@@ -37,7 +37,8 @@ def build_agent(
         classifier: the offline task classifier (default: fitted on the shipped examples with
             the index's own embedding model).
     """
-    nodes = AgentNodes(index, classifier or OfflineTaskClassifier(index.embedder), chat_model)
+    classifier = classifier or OfflineTaskClassifier(index.embedder, embed_query=index.embed_query)
+    nodes = AgentNodes(index, classifier, chat_model)
     graph = StateGraph(State, context_schema=Context, input_schema=InputState,
                        output_schema=OutputState)
     graph.add_node("classify", nodes.classify)

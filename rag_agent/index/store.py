@@ -59,6 +59,7 @@ class RagIndex:
         self.docstore = SQLiteDocStore(conn, "parent", self.lock)
         self.cache = SQLiteStringStore(conn, "cache", self.lock)
         self._closed = False
+        self._queries: dict[str, np.ndarray] = {}
         self.collections: dict[str, VectorCollection] = {}
         self.rebuilt: list[str] = []
         self._generation = self._saved_generation = -1
@@ -238,7 +239,7 @@ class RagIndex:
             raise ConfigError(f"unknown unit kind {kind!r}; use one of {', '.join(KINDS)}")
         if k <= 0:
             return []
-        vec = encode_query(self.embedder, query) if isinstance(query, str) else query
+        vec = self.embed_query(query) if isinstance(query, str) else query
         with self.lock:  # a search never sees a half-applied write of another thread
             self._sync()
             within = self._candidates(kind, filter, tenant, doc_ids)
@@ -258,8 +259,15 @@ class RagIndex:
         return np.stack([known[h] for h in hashes])
 
     def embed_query(self, query: str) -> np.ndarray:
-        """The normalized query row (1, dim), to reuse across several searches."""
-        return encode_query(self.embedder, query)
+        """The normalized query row (1, dim); the last few queries are remembered, so a
+        question classified, searched and answered is embedded once."""
+        vec = self._queries.get(query)
+        if vec is None:
+            vec = encode_query(self.embedder, query)
+            self._queries[query] = vec
+            if len(self._queries) > 256:
+                self._queries.pop(next(iter(self._queries)))
+        return vec
 
     def _candidates(self, kind: str, flt: Filter | None, tenant: str,
                     doc_ids: Sequence[str] | None) -> np.ndarray | None:
