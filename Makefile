@@ -32,8 +32,12 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -ra tests/unit
 
 SCIFACT ?= ../shared/data/scifact/corpus.jsonl
+BENCH_INDEX ?= /tmp/rag_agent_scifact_index
 bench: $(STAMP)
 	$(BIN)/python bench/ingest_bench.py $(SCIFACT) --out bench/results/ingest_scifact.json
+	$(BIN)/python bench/classify_bench.py --out bench/results/classify_offline.json
+	$(BIN)/python bench/latency_bench.py --index $(BENCH_INDEX) --corpus $(SCIFACT) \
+	    --out bench/results/latency_scifact.json
 
 clean:
 	rm -rf $(VENV) .demo_index .pytest_cache

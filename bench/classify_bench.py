@@ -17,6 +17,9 @@ import sys
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _emit import emit  # noqa: E402
 
 from rag_agent.agent.classify import TASKS, OfflineTaskClassifier  # noqa: E402
 from rag_agent.models import SentenceTransformerEmbedder  # noqa: E402
@@ -91,10 +94,7 @@ def main() -> None:
     result["all"] = {"n": total, "accuracy": round(right / total, 3)}
     if llm is not None:
         result["all"]["llm_accuracy"] = round(result.pop("_llm_right") / total, 3)
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    emit(result, args.out)
 
 
 if __name__ == "__main__":

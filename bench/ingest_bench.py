@@ -23,6 +23,9 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _emit import emit  # noqa: E402
 
 from rag_agent import RagIndex, SentenceTransformerEmbedder  # noqa: E402
 
@@ -114,10 +117,7 @@ def main() -> None:
         "peak_rss_ratio": round(rss_ingest / rss_base["peak_rss_mb"], 2),
         "skipped": len(report.skipped),
     }
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    emit(result, args.out)
 
 
 if __name__ == "__main__":

@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
+from _emit import emit  # noqa: E402
 from langchain_core.callbacks import BaseCallbackHandler  # noqa: E402
 
 from rag_agent import RagIndex, build_agent, make_retrievers  # noqa: E402
@@ -91,10 +93,7 @@ def main() -> None:
     result["graph_total"] = pct(totals)
     result["graph_overhead"] = pct(overheads)
     result["graph_tools"] = tools
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    emit(result, args.out)
 
 
 if __name__ == "__main__":

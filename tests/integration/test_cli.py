@@ -61,3 +61,18 @@ def test_stats_of_a_missing_index_says_what_to_do(tmp_path: Path) -> None:
     assert run.returncode == 2
     assert "no index at" in run.stderr and "rag-agent ingest" in run.stderr
     assert not (tmp_path / "none").exists()
+
+
+def test_ask_prints_task_tool_answer_and_citations(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "harbor.txt").write_text("The harbor opens at dawn. Ferries leave every hour.")
+    (docs / "museum.txt").write_text("The museum closes at five. Entry is free on Sundays.")
+    ix = str(tmp_path / "ix")
+    assert cli("ingest", str(docs), "--index", ix, "--no-progress").returncode == 0
+    run = cli("ask", "When does the museum close?", "--index", ix)
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0] == "task: fact  tool: sentence_window"
+    assert lines[1].startswith("answer: The museum closes at five. [1]")
+    assert "[1] museum (" in run.stdout

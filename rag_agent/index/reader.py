@@ -1,0 +1,139 @@
+"""The reading half of `RagIndex`: exact, pre-filtered search and what retrievers read back."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from rag_agent.errors import ConfigError
+from rag_agent.index import db
+from rag_agent.index.filters import Filter, compile_filter
+from rag_agent.index.records import Hit, IndexStats
+from rag_agent.index.rows import text_hash, vectors_by_hash
+from rag_agent.index.vectors import KINDS
+from rag_agent.models import encode_query
+from rag_agent.settings import DEFAULT_TENANT
+
+__all__ = ["IndexReader"]
+
+
+class IndexReader:
+    """Search and read-back methods; `RagIndex` provides the connection and collections."""
+
+    conn: Any
+    lock: Any
+    collections: dict[str, Any]
+    embedder: Any
+    dim: int
+    path: Any
+    _queries: dict[str, np.ndarray]
+
+    def _sync(self) -> None:
+        raise NotImplementedError
+
+    def search(
+        self,
+        query: str | np.ndarray,
+        *,
+        kind: str = "child",
+        k: int = 4,
+        filter: Filter | None = None,
+        tenant: str = DEFAULT_TENANT,
+        doc_ids: Sequence[str] | None = None,
+    ) -> list[Hit]:
+        """Exact top-k units of `kind` among those matching tenant, filter and `doc_ids`.
+
+        The restriction is applied before ranking, so k hits come back whenever k match.
+        """
+        if kind not in KINDS:
+            raise ConfigError(f"unknown unit kind {kind!r}; use one of {', '.join(KINDS)}")
+        if k <= 0:
+            return []
+        vec = self.embed_query(query) if isinstance(query, str) else query
+        with self.lock:  # a search never sees a half-applied write of another thread
+            self._sync()
+            within = self._candidates(kind, filter, tenant, doc_ids)
+            scores, ids = self.collections[kind].search(vec, k, within)
+        return self._hits(kind, ids, scores)
+
+    def embed_texts(self, texts: list[str]) -> np.ndarray:
+        """Vectors of `texts`: stored ones (same sentence or child text) reused, others embedded."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        hashes = [text_hash(t) for t in texts]
+        with self.lock:
+            known = vectors_by_hash(self.conn, set(hashes))
+        todo = sorted({t for t, h in zip(texts, hashes, strict=True) if h not in known})
+        if todo:
+            known.update(zip([text_hash(t) for t in todo], self.embedder.encode(todo), strict=True))
+        return np.stack([known[h] for h in hashes])
+
+    def embed_query(self, query: str) -> np.ndarray:
+        """The normalized query row (1, dim); the last few queries are remembered, so a
+        question classified, searched and answered is embedded once."""
+        vec = self._queries.get(query)
+        if vec is None:
+            vec = encode_query(self.embedder, query)
+            self._queries[query] = vec
+            if len(self._queries) > 256:
+                self._queries.pop(next(iter(self._queries)))
+        return vec
+
+    def _candidates(self, kind: str, flt: Filter | None, tenant: str,
+                    doc_ids: Sequence[str] | None) -> np.ndarray | None:
+        """Unit ids the search may return, or None when every unit of `kind` qualifies."""
+        if not flt and doc_ids is None:
+            other = self.conn.execute(
+                "SELECT 1 FROM documents WHERE tenant != ? LIMIT 1", (tenant,)).fetchone()
+            if other is None:
+                present = self.conn.execute(
+                    "SELECT 1 FROM documents WHERE tenant = ? LIMIT 1", (tenant,)).fetchone()
+                return None if present else np.zeros(0, dtype=np.int64)
+        where, params = compile_filter(flt)
+        sql = ("SELECT u.id FROM units u JOIN documents d ON d.doc_id = u.doc_id "
+               f"WHERE u.kind = ? AND d.tenant = ? AND {where}")
+        args: list[Any] = [kind, tenant, *params]
+        if doc_ids is not None:
+            sql += f" AND u.doc_id IN ({','.join('?' * len(doc_ids))})"
+            args += list(doc_ids)
+        with self.lock:
+            ids = np.fromiter((r[0] for r in self.conn.execute(sql, args)), dtype=np.int64)
+        return None if len(ids) == self.collections[kind].ntotal else ids
+
+    def _hits(self, kind: str, ids: np.ndarray, scores: np.ndarray) -> list[Hit]:
+        if len(ids) == 0:
+            return []
+        with self.lock:
+            rows = self.conn.execute(
+                "SELECT u.id, u.text, u.doc_id, u.position, u.parent_id, d.source_id, d.title, "
+                "d.tenant, d.metadata FROM units u JOIN documents d ON d.doc_id = u.doc_id "
+                f"WHERE u.id IN ({','.join('?' * len(ids))})", [int(i) for i in ids]).fetchall()
+        by_id = {r[0]: r for r in rows}
+        return [
+            Hit(int(i), kind, float(s), r[1], r[2], r[3], r[4], r[5], r[6], r[7], json.loads(r[8]))
+            for i, s in zip(ids, scores, strict=True) if (r := by_id.get(int(i)))
+        ]
+
+    def sentences(self, doc_id: str, first: int, last: int) -> list[tuple[int, str]]:
+        """(position, text) of a document's sentences `first..last` inclusive, in order."""
+        with self.lock:
+            return self.conn.execute(
+                "SELECT position, text FROM units WHERE doc_id = ? AND kind = 'sentence' AND "
+                "position BETWEEN ? AND ? ORDER BY position", (doc_id, first, last)).fetchall()
+
+    def stats(self) -> IndexStats:
+        """Counts and disk size."""
+        with self.lock:
+            kinds = dict(self.conn.execute("SELECT kind, count(*) FROM units GROUP BY kind"))
+            docs = self.conn.execute("SELECT count(*), coalesce(sum(n_parents), 0) FROM documents")
+            n_docs, n_parents = docs.fetchone()
+            tenants = dict(self.conn.execute("SELECT tenant, count(*) FROM documents GROUP BY 1"))
+            generation = db.get_meta(self.conn, "generation", 0)
+        disk = sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())
+        return IndexStats(str(self.path), self.embedder.model_id, self.dim, n_docs, n_parents,
+                          kinds.get("child", 0), kinds.get("sentence", 0),
+                          kinds.get("summary", 0), tenants, disk, generation)
+
