@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -18,6 +19,7 @@ from langchain_core.stores import BaseStore
 
 __all__ = ["DEFAULT_SUMMARY_PROMPT", "LLMSummarizer", "extractive_summary"]
 
+_MARKUP = re.compile(r"^\s*(\||```|[-=]{3,}|[#=]+\s*$)")
 _NEAR_DUPLICATE = 0.95
 """Sentences this close to one already picked are never picked (boilerplate, repeats)."""
 
@@ -44,6 +46,9 @@ def extractive_summary(
     centroid = vectors.mean(axis=0)
     centroid /= np.linalg.norm(centroid) or 1.0
     relevance = vectors @ centroid
+    markup = np.array([bool(_MARKUP.match(t)) for t in sentences])
+    if (~markup).sum() >= n:  # table rows and code are kept out while prose is left
+        relevance = np.where(markup, -np.inf, relevance)
     chosen: list[int] = []
     redundancy = np.full(len(sentences), -1.0, dtype=np.float32)
     used = 0

@@ -121,3 +121,23 @@ def test_server_stopped_mid_run_falls_back_to_offline(server: Server, index) -> 
     assert any("extractive answer used" in n for n in final["notes"])
     assert "Brightwater has a population of 1.3 million people." in final["answer"]
     assert {c["source_id"] for c in final["citations"]} >= {"brightwater"}
+
+
+def test_cli_ask_streams_the_model_answer(server: Server, tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "avalon.txt").write_text(DOCS[0].text)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    base = [sys.executable, "-m", "rag_agent.cli"]
+    ix = str(tmp_path / "ix")
+    subprocess.run([*base, "ingest", str(docs), "--index", ix, "--no-progress"], check=True,
+                   env=env, capture_output=True, timeout=300)
+    run = subprocess.run([*base, "ask", "What is the population of Avalon?", "--index", ix,
+                          "--llm-base-url", server.url, "--llm-model", "smollm2", "--stream"],
+                         env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    streamed, _, rest = run.stdout.partition("\ntask: ")
+    assert streamed.strip() and not streamed.startswith("task:")  # the answer came first
+    assert rest.startswith("fact") or rest.split()[0] in {"summary", "comparison"}
+    assert "avalon.txt)" in rest  # citations follow
+    assert server.requests() >= 2

@@ -33,3 +33,11 @@ def test_llm_summaries_are_cached_by_content(tmp_path) -> None:
     assert summarizer.summarize(items, cache) == ["first summary", "second summary"]
     assert model.i == 2
     assert isinstance(conn, sqlite3.Connection)
+
+
+def test_table_rows_and_code_stay_out_of_summaries_while_prose_is_left() -> None:
+    sentences = ["| a | b |", "Prose one.", "```python", "Prose two.", "More prose."]
+    vecs = np.eye(5, dtype="float32") + 0.1
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    got = extractive_summary(sentences, vecs, n=2)
+    assert "|" not in got and "```" not in got and got.count("Prose") + got.count("prose") == 2
