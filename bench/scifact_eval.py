@@ -1,0 +1,60 @@
+"""SciFact test (300 claims): nDCG@10, recall@100, MRR@10 of our retrievers, by document id.
+
+    python bench/scifact_eval.py --index /tmp/scifact_index [--out FILE]
+
+Uses an index built by `rag-agent ingest ../shared/data/scifact/corpus.jsonl` (built here if the
+folder is empty). Each retriever's passages are mapped to their documents (first occurrence
+ranks). Part of issue 4; the stock LangChain, BM25 and LlamaIndex baselines are not here yet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _emit import emit  # noqa: E402
+
+from rag_agent import RagIndex, make_retrievers  # noqa: E402
+from rag_agent.eval.beir import load_beir  # noqa: E402
+from rag_agent.eval.metrics import dedupe, mrr_at_k, ndcg_at_k, recall_at_k  # noqa: E402
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "scifact"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--index", type=Path, required=True)
+    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--out", type=Path, default=None)
+    args = ap.parse_args()
+    data = load_beir(args.data)
+    index = RagIndex.open(args.index)
+    if index.stats().documents == 0:
+        index.add_paths([data.corpus], progress=True)
+    result: dict = {"queries": len(data.queries)}
+    strategies = {
+        "summary-only": make_retrievers(index, k=100)["summary"],
+        "sentence-window (w=2)": make_retrievers(index, k=100, window=2)["sentence_window"],
+        "routed parent-chunk (route 100 docs)":
+            make_retrievers(index, k=100, route_docs=100)["parent_chunk"],
+        "parent-chunk, no routing": make_retrievers(index, k=100, route_docs=0)["parent_chunk"],
+    }
+    for name, retriever in strategies.items():
+        scores = {"ndcg@10": 0.0, "recall@100": 0.0, "mrr@10": 0.0}
+        for qid, text in data.queries.items():
+            ranked = dedupe([d.metadata["source_id"] for d in retriever.invoke(text)])
+            gold = data.qrels[qid]
+            scores["ndcg@10"] += ndcg_at_k(ranked, gold, 10)
+            scores["recall@100"] += recall_at_k(ranked, gold, 100)
+            scores["mrr@10"] += mrr_at_k(ranked, gold, 10)
+        result[name] = {k: round(v / len(data.queries), 3) for k, v in scores.items()}
+    emit(result, args.out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
