@@ -26,11 +26,50 @@ from rag_agent.eval.metrics import dedupe, mrr_at_k, ndcg_at_k, recall_at_k  # n
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "scifact"
 
 
+def baselines(corpus: Path, embedder) -> dict:  # noqa: ANN001
+    """Rankers a user of the stock libraries would write, on the same model."""
+    import json
+    import time
+
+    import bm25s
+    from langchain_community.vectorstores import FAISS
+    from langchain_core.documents import Document
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    records = [json.loads(line) for line in corpus.open()]
+    ids = [r["_id"] for r in records]
+    texts = [f"{r['title']}\n{r['text']}" for r in records]
+    bm25 = bm25s.BM25()
+    bm25.index(bm25s.tokenize(texts, stopwords="en", show_progress=False), show_progress=False)
+
+    def rank_bm25(query: str) -> list[str]:
+        found, _ = bm25.retrieve(bm25s.tokenize([query], stopwords="en", show_progress=False),
+                                 k=100, show_progress=False)
+        return [ids[i] for i in found[0]]
+
+    t0 = time.perf_counter()
+    splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
+    chunks = splitter.split_documents(
+        [Document(page_content=t, metadata={"_id": i}) for i, t in zip(ids, texts, strict=True)])
+    store = FAISS.from_documents(chunks, embedder)
+    print(f"stock LangChain: {len(chunks)} chunks embedded in {time.perf_counter() - t0:.0f} s",
+          file=sys.stderr)
+
+    def rank_naive(query: str) -> list[str]:
+        return [d.metadata["_id"] for d in store.similarity_search(query, k=100)]
+
+    return {"BM25 (bm25s, title + text)": rank_bm25,
+            "stock LangChain: RecursiveCharacterTextSplitter(1000, 200) + FAISS": rank_naive}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--index", type=Path, required=True)
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--baselines", action="store_true",
+                    help="also BM25 (bm25s) and stock LangChain chunks + FAISS (re-embeds the "
+                         "corpus: about 10 minutes)")
     args = ap.parse_args()
     data = load_beir(args.data)
     index = RagIndex.open(args.index)
@@ -44,10 +83,14 @@ def main() -> None:
             make_retrievers(index, k=100, route_docs=100)["parent_chunk"],
         "parent-chunk, no routing": make_retrievers(index, k=100, route_docs=0)["parent_chunk"],
     }
-    for name, retriever in strategies.items():
+    rankers = {name: (lambda text, r=r: [d.metadata["source_id"] for d in r.invoke(text)])
+               for name, r in strategies.items()}
+    if args.baselines:
+        rankers.update(baselines(data.corpus, index.embedder))
+    for name, rank in rankers.items():
         scores = {"ndcg@10": 0.0, "recall@100": 0.0, "mrr@10": 0.0}
         for qid, text in data.queries.items():
-            ranked = dedupe([d.metadata["source_id"] for d in retriever.invoke(text)])
+            ranked = dedupe(rank(text))
             gold = data.qrels[qid]
             scores["ndcg@10"] += ndcg_at_k(ranked, gold, 10)
             scores["recall@100"] += recall_at_k(ranked, gold, 100)
