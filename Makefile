@@ -38,6 +38,9 @@ bench: $(STAMP)
 	$(BIN)/python bench/classify_bench.py --out bench/results/classify_offline.json
 	$(BIN)/python bench/latency_bench.py --index $(BENCH_INDEX) --corpus $(SCIFACT) \
 	    --out bench/results/latency_scifact.json
+	$(BIN)/python -m pip install --quiet bm25s
+	$(BIN)/python bench/scifact_eval.py --index $(BENCH_INDEX) --baselines \
+	    --out bench/results/scifact_eval.json
 
 clean:
 	rm -rf $(VENV) .demo_index .pytest_cache
