@@ -19,9 +19,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _emit import emit  # noqa: E402
 
-from rag_agent import RagIndex, make_retrievers  # noqa: E402
+from rag_agent import RagIndex  # noqa: E402
 from rag_agent.eval.beir import load_beir  # noqa: E402
-from rag_agent.eval.metrics import dedupe, mrr_at_k, ndcg_at_k, recall_at_k  # noqa: E402
+from rag_agent.eval.runner import evaluate, our_rankers  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "scifact"
 
@@ -75,27 +75,10 @@ def main() -> None:
     index = RagIndex.open(args.index)
     if index.stats().documents == 0:
         index.add_paths([data.corpus], progress=True)
-    result: dict = {"queries": len(data.queries)}
-    strategies = {
-        "summary-only": make_retrievers(index, k=100)["summary"],
-        "sentence-window (w=2)": make_retrievers(index, k=100, window=2)["sentence_window"],
-        "routed parent-chunk (route 100 docs)":
-            make_retrievers(index, k=100, route_docs=100)["parent_chunk"],
-        "parent-chunk, no routing": make_retrievers(index, k=100, route_docs=0)["parent_chunk"],
-    }
-    rankers = {name: (lambda text, r=r: [d.metadata["source_id"] for d in r.invoke(text)])
-               for name, r in strategies.items()}
+    rankers = our_rankers(index)
     if args.baselines:
         rankers.update(baselines(data.corpus, index.embedder))
-    for name, rank in rankers.items():
-        scores = {"ndcg@10": 0.0, "recall@100": 0.0, "mrr@10": 0.0}
-        for qid, text in data.queries.items():
-            ranked = dedupe(rank(text))
-            gold = data.qrels[qid]
-            scores["ndcg@10"] += ndcg_at_k(ranked, gold, 10)
-            scores["recall@100"] += recall_at_k(ranked, gold, 100)
-            scores["mrr@10"] += mrr_at_k(ranked, gold, 10)
-        result[name] = {k: round(v / len(data.queries), 3) for k, v in scores.items()}
+    result = evaluate(data, rankers)
     emit(result, args.out)
 
 

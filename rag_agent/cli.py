@@ -55,7 +55,30 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--llm-base-url", default=None,
                      help="OpenAI-compatible endpoint (or $RAG_AGENT_LLM_BASE_URL)")
     ask.add_argument("--llm-model", default=None, help="model name (or $RAG_AGENT_LLM_MODEL)")
+    evaluate = sub.add_parser("eval", help="score retrieval strategies on an evaluation set")
+    evaluate.add_argument("dataset", choices=["scifact"])
+    evaluate.add_argument("--index", type=Path, default=None,
+                          help="index of the dataset's corpus (built if empty)")
+    evaluate.add_argument("--data", type=Path, default=Path("../shared/data"),
+                          help="folder holding the evaluation sets")
+    evaluate.add_argument("--quick", action="store_true",
+                          help="20 queries over a 300-document slice (a smoke run)")
+    evaluate.add_argument("--out", type=Path, default=None, help="write the result as JSON")
     return parser
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from rag_agent.eval.runner import markdown_table, run_scifact
+
+    if not (args.data / args.dataset).is_dir():
+        print(f"rag-agent: no {args.dataset} data under {args.data}; pass --data", file=sys.stderr)
+        return 2
+    result = run_scifact(args.data, args.index, quick=args.quick)
+    print(f"{result['dataset']}: {result['queries']} queries")
+    print(markdown_table(result))
+    if args.out:
+        args.out.write_text(json.dumps(result, indent=2) + "\n")
+    return 0
 
 
 def _ask(index: object, args: argparse.Namespace) -> int:
@@ -113,6 +136,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     folder = args.index or default_index_dir()
     try:
+        if args.command == "eval":
+            return _eval(args)
         if args.command == "ingest":
             with RagIndex.open(folder, embedder=args.model) as index:
                 report = index.add_paths(args.paths, tenant=args.tenant, metadata=_meta(args.meta),
