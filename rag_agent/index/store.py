@@ -5,7 +5,8 @@
     hits = index.search("query", kind="child", k=5, filter={"year": {"$gte": 2022}})
 
 Layout: `index.sqlite` (documents, parents, units with their vectors, meta) and one FAISS file per
-collection (`summary.faiss`, `child.faiss`, `sentence.faiss`) plus `vectors.json`.
+collection, named by the generation it holds (`summary-12.faiss`, `child-12.faiss`,
+`sentence-12.faiss`), plus `vectors.json` pointing at them.
 """
 
 from __future__ import annotations

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import itertools
-import json
 from pathlib import Path
 
 import pytest
 
 from rag_agent import RagIndex
+from rag_agent.eval.beir import load_beir
+from rag_agent.eval.runner import quick_slice
 from tests.integration.helpers import assert_consistent
 
 pytestmark = [pytest.mark.integration, pytest.mark.data]
@@ -17,25 +18,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.data]
 def test_scifact_slice_finds_its_cited_abstracts(tmp_path: Path, shared_data: Path,
                                                  real_embedder) -> None:
     """200 abstracts holding the gold documents of the first test claims; claims find them."""
-    sci = shared_data / "scifact"
-    qrels = [line.split("\t") for line in (sci / "qrels" / "test.tsv").read_text().splitlines()[1:]]
-    gold = {}
-    for qid, did, _ in qrels[:20]:
-        gold.setdefault(qid, set()).add(did)
-    wanted = set().union(*gold.values())
-    records, filler = [], []
-    with (sci / "corpus.jsonl").open() as fh:
-        for line in fh:
-            rec = json.loads(line)
-            (records if rec["_id"] in wanted else filler).append(line)
-    corpus = tmp_path / "corpus.jsonl"
-    corpus.write_text("".join(records + filler[: 200 - len(records)]))
-    queries = {}
-    with (sci / "queries.jsonl").open() as fh:
-        for line in fh:
-            q = json.loads(line)
-            if q["_id"] in gold:
-                queries[q["_id"]] = q["text"]
+    data = quick_slice(load_beir(shared_data / "scifact"), tmp_path, queries=17, docs=200)
+    corpus, queries = data.corpus, data.queries
+    gold = {q: set(docs) for q, docs in data.qrels.items()}
 
     with RagIndex.open(tmp_path / "ix", embedder=real_embedder) as index:
         report = index.add_paths([corpus])
