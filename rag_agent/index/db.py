@@ -4,6 +4,10 @@ SQLite is the source of truth. Documents, parents, sentences, children, summarie
 vector (as float32 bytes) are written in one transaction per batch, so a process killed at any
 moment leaves the last committed state. The FAISS files are a cache of the vectors, tagged with
 the generation they were saved at and rebuilt from here when they are stale.
+
+The keyword index `units_fts` is an FTS5 external-content table over `units.text`, kept in sync
+by triggers, so every unit write and its keyword entry share one transaction. An index made
+before it existed gets it (filled from the stored text, nothing embedded) when first opened.
 """
 
 from __future__ import annotations
@@ -13,9 +17,10 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-__all__ = ["SCHEMA_VERSION", "connect", "get_meta", "set_meta"]
+__all__ = ["FTS_TABLE", "SCHEMA_VERSION", "connect", "ensure_fts", "get_meta", "set_meta"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+FTS_TABLE = "units_fts"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -60,6 +65,19 @@ CREATE TABLE IF NOT EXISTS kv (
 CREATE INDEX IF NOT EXISTS kv_doc ON kv (doc_id);
 """
 
+# Triggers fire inside the statement that changes `units`, hence inside its transaction.
+_FTS = (
+    "CREATE VIRTUAL TABLE units_fts USING fts5("
+    "text, content='units', content_rowid='id', tokenize='porter unicode61')",
+    "CREATE TRIGGER units_fts_insert AFTER INSERT ON units BEGIN "
+    "INSERT INTO units_fts (rowid, text) VALUES (new.id, new.text); END",
+    "CREATE TRIGGER units_fts_delete AFTER DELETE ON units BEGIN "
+    "INSERT INTO units_fts (units_fts, rowid, text) VALUES ('delete', old.id, old.text); END",
+    "CREATE TRIGGER units_fts_update AFTER UPDATE OF id, text ON units BEGIN "
+    "INSERT INTO units_fts (units_fts, rowid, text) VALUES ('delete', old.id, old.text); "
+    "INSERT INTO units_fts (rowid, text) VALUES (new.id, new.text); END",
+)
+
 
 def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     """Open (creating if needed) the index database with durable, crash-safe settings."""
@@ -76,7 +94,44 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
         )
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA busy_timeout=30000")
+    if not readonly:
+        ensure_fts(conn)
     return conn
+
+
+def _has_fts(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT count(*) FROM sqlite_master WHERE name IN ('units_fts', "
+                        "'units_fts_insert', 'units_fts_delete', 'units_fts_update')"
+                        ).fetchone()[0] == 4
+
+
+def ensure_fts(conn: sqlite3.Connection) -> bool:
+    """Create the keyword index and fill it from `units` if it is missing; True if it was.
+
+    Runs in one write transaction, so a crash leaves either no keyword index (made again on the
+    next open) or a complete one; a concurrent opener finds it made and does nothing.
+    """
+    if _has_fts(conn):
+        return False
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if _has_fts(conn):
+            conn.execute("COMMIT")
+            return False
+        # Rebuild from scratch: a stale table or trigger (e.g. one dropped by hand) must not
+        # leave entries for rows deleted while it was missing.
+        for trigger in ("insert", "delete", "update"):
+            conn.execute(f"DROP TRIGGER IF EXISTS units_fts_{trigger}")
+        conn.execute("DROP TABLE IF EXISTS units_fts")
+        for statement in _FTS:
+            conn.execute(statement)
+        conn.execute("INSERT INTO units_fts (units_fts) VALUES ('rebuild')")
+        set_meta(conn, "schema_version", SCHEMA_VERSION)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return True
 
 
 def get_meta(conn: sqlite3.Connection, key: str, default: Any = None) -> Any:

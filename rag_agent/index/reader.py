@@ -1,4 +1,5 @@
-"""The reading half of `RagIndex`: exact, pre-filtered search and what retrievers read back."""
+"""The reading half of `RagIndex`: exact, pre-filtered dense and keyword search, and what
+retrievers read back."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import numpy as np
 from rag_agent.errors import ConfigError
 from rag_agent.index import db
 from rag_agent.index.filters import Filter, compile_filter
+from rag_agent.index.keyword import keyword_ids
 from rag_agent.index.records import Hit, IndexStats
 from rag_agent.index.rows import text_hash, vectors_by_hash
 from rag_agent.index.vectors import KINDS
@@ -58,6 +60,40 @@ class IndexReader:
             within = self._candidates(kind, filter, tenant, doc_ids)
             scores, ids = self.collections[kind].search(vec, k, within)
         return self._hits(kind, ids, scores)
+
+    def keyword_search(
+        self,
+        query: str,
+        *,
+        kind: str = "child",
+        k: int = 4,
+        filter: Filter | None = None,
+        tenant: str = DEFAULT_TENANT,
+        doc_ids: Sequence[str] | None = None,
+    ) -> list[Hit]:
+        """Top-k units of `kind` by BM25 over their text, among those matching tenant, filter
+        and `doc_ids` (the same pre-filter as `search`); `Hit.score` is -bm25, higher is better.
+
+        Any word of `query` may match (see `rag_agent.index.keyword`); a query with no word
+        returns [].
+        """
+        if kind not in KINDS:
+            raise ConfigError(f"unknown unit kind {kind!r}; use one of {', '.join(KINDS)}")
+        with self.lock:
+            ranked = keyword_ids(self.conn, query, kind=kind, k=k, filter=filter, tenant=tenant,
+                                 doc_ids=doc_ids)
+        ids = np.array([i for i, _ in ranked], dtype=np.int64)
+        return self._hits(kind, ids, np.array([s for _, s in ranked], dtype=np.float64))
+
+    def unit_vectors(self, unit_ids: Sequence[int]) -> dict[int, np.ndarray]:
+        """Stored vectors of these units (ids that no longer exist are left out)."""
+        ids = [int(i) for i in unit_ids]
+        if not ids:
+            return {}
+        with self.lock:
+            rows = self.conn.execute(
+                f"SELECT id, vector FROM units WHERE id IN ({','.join('?' * len(ids))})", ids)
+            return {i: np.frombuffer(v, dtype=np.float32) for i, v in rows}
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:
         """Vectors of `texts`: stored ones (same sentence or child text) reused, others embedded."""

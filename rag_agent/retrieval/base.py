@@ -1,4 +1,4 @@
-"""What the three retrievers share: the index, k, a metadata filter and a tenant."""
+"""What the three retrievers share: the index, k, a metadata filter, a tenant and hybrid ranking."""
 
 from __future__ import annotations
 
@@ -19,20 +19,23 @@ __all__ = ["IndexRetriever", "PerCallOptions"]
 
 
 class PerCallOptions:
-    """`k`, `filter` and `tenant` from the retriever, overridable per call; sync and async."""
+    """`k`, `filter`, `tenant` and `hybrid` from the retriever, overridable per call; sync and
+    async."""
 
     k: int
     filter: dict[str, Any] | None
     tenant: str
+    hybrid: bool
 
-    def _options(self, kwargs: dict[str, Any]) -> tuple[int, dict[str, Any] | None, str]:
+    def _options(self, kwargs: dict[str, Any]) -> tuple[int, dict[str, Any] | None, str, bool]:
         k = int(kwargs.get("k", self.k))
         flt = kwargs.get("filter", self.filter)
         tenant = kwargs.get("tenant", self.tenant)
-        return k, flt, tenant
+        hybrid = bool(kwargs.get("hybrid", self.hybrid))
+        return k, flt, tenant, hybrid
 
-    def _retrieve(self, query: str, k: int, flt: dict[str, Any] | None,
-                  tenant: str) -> list[Document]:
+    def _retrieve(self, query: str, k: int, flt: dict[str, Any] | None, tenant: str,
+                  hybrid: bool) -> list[Document]:
         raise NotImplementedError
 
     def _get_relevant_documents(
@@ -59,3 +62,5 @@ class IndexRetriever(PerCallOptions, BaseRetriever):
     """Metadata filter (see `rag_agent.index.filters`), applied before ranking."""
     tenant: str = DEFAULT_TENANT
     """Only units of this tenant are ever returned."""
+    hybrid: bool = False
+    """Dense + BM25 keyword ranking fused by reciprocal rank (k=60); scores stay cosine."""

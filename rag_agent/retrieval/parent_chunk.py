@@ -14,6 +14,7 @@ from langchain_core.documents import Document
 from pydantic import ConfigDict, Field
 
 from rag_agent.retrieval.base import PerCallOptions
+from rag_agent.retrieval.fusion import search_ranked
 from rag_agent.retrieval.vectorstore import IndexVectorStore
 from rag_agent.settings import DEFAULT_TENANT
 
@@ -25,7 +26,8 @@ class RoutedParentRetriever(PerCallOptions, MultiVectorRetriever):
 
     Stage 1 takes the `route_docs` best documents by summary (more only when they hold fewer
     than k parents); stage 2 searches children restricted exactly to those documents.
-    `route_docs=0` searches all children.
+    `route_docs=0` searches all children. With `hybrid`, both stages rank by the RRF of dense
+    and keyword lists; scores stay cosine.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -38,6 +40,8 @@ class RoutedParentRetriever(PerCallOptions, MultiVectorRetriever):
     """Metadata filter, applied before ranking in both stages."""
     tenant: str = DEFAULT_TENANT
     """Only units of this tenant are ever returned."""
+    hybrid: bool = False
+    """Dense + BM25 keyword ranking fused by reciprocal rank (k=60) in both stages."""
     route_docs: int = 4
     """Documents picked by summary in stage 1 (0: no routing)."""
     id_key: str = "parent_id"
@@ -48,8 +52,8 @@ class RoutedParentRetriever(PerCallOptions, MultiVectorRetriever):
         data.setdefault("docstore", index.docstore)
         super().__init__(**data)
 
-    def _retrieve(self, query: str, k: int, flt: dict[str, Any] | None,
-                  tenant: str) -> list[Document]:
+    def _retrieve(self, query: str, k: int, flt: dict[str, Any] | None, tenant: str,
+                  hybrid: bool) -> list[Document]:
         if k <= 0:
             return []
         vec = self.index.embed_query(query)
@@ -58,12 +62,13 @@ class RoutedParentRetriever(PerCallOptions, MultiVectorRetriever):
         while True:
             doc_ids = None
             if n_docs:
-                top = self.index.search(vec, kind="summary", k=n_docs, filter=flt, tenant=tenant)
+                top = search_ranked(self.index, query, kind="summary", k=n_docs, filter=flt,
+                                    tenant=tenant, hybrid=hybrid, vector=vec)
                 routes = {h.doc_id: h.score for h in top}
                 doc_ids = list(routes)
                 if not doc_ids:
                     return []
-            best = self._best_children(vec, k, flt, tenant, doc_ids)
+            best = self._best_children(query, vec, k, flt, tenant, doc_ids, hybrid)
             if len(best) >= k or not n_docs or len(routes) < n_docs:
                 break
             n_docs *= 2  # the routed documents hold fewer than k parents: widen the route
@@ -77,16 +82,18 @@ class RoutedParentRetriever(PerCallOptions, MultiVectorRetriever):
                 "score": hit.score, "kind": "parent", "matched_child": hit.text,
                 "route_score": routes.get(hit.doc_id),
             })
+            if hybrid:
+                parent.metadata["rrf"] = hit.metadata["rrf"]
             out.append(parent)
         return out
 
-    def _best_children(self, vec: Any, k: int, flt: dict[str, Any] | None, tenant: str,
-                       doc_ids: list[str] | None) -> dict[str, Any]:
+    def _best_children(self, query: str, vec: Any, k: int, flt: dict[str, Any] | None,
+                       tenant: str, doc_ids: list[str] | None, hybrid: bool) -> dict[str, Any]:
         """parent id -> its best child hit, best first, for at least k parents if they exist."""
         fetch = k * 4
         while True:
-            hits = self.index.search(vec, kind="child", k=fetch, filter=flt, tenant=tenant,
-                                     doc_ids=doc_ids)
+            hits = search_ranked(self.index, query, kind="child", k=fetch, filter=flt,
+                                 tenant=tenant, doc_ids=doc_ids, hybrid=hybrid, vector=vec)
             best: dict[str, Any] = {}
             for hit in hits:
                 best.setdefault(hit.parent_id, hit)

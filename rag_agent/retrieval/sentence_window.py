@@ -3,17 +3,20 @@
 Sentences are embedded alone; the window (+-`window` sentences) is read from the docstore at
 query time, never stored. Hits are taken best first; windows of the same document that overlap
 (share a sentence) are merged into one passage carrying the best score, so k results are k distinct
-passages with no sentence twice.
+passages with no sentence twice. With `hybrid`, "best" is the fused (RRF) rank of dense and
+keyword sentence hits, and each passage keeps its best hit's cosine as score.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.documents import Document
 
 from rag_agent.retrieval.base import IndexRetriever
+from rag_agent.retrieval.fusion import search_ranked
 
 __all__ = ["SentenceWindowRetriever", "merge_windows"]
 
@@ -30,10 +33,20 @@ class Window:
     hit: Any = None
 
 
-def merge_windows(hits: list[Any], window: int, k: int | None = None) -> list[Window]:
+def _by_score(hit: Any) -> float:
+    return hit.score
+
+
+def _by_rrf(hit: Any) -> float:
+    return hit.metadata["rrf"]
+
+
+def merge_windows(hits: list[Any], window: int, k: int | None = None,
+                  rank: Callable[[Any], float] = _by_score) -> list[Window]:
     """Up to k passages from `hits` (best first): each selected hit brings its +-window
     sentences; windows of one document that share a sentence become one passage. A hit already
-    inside a selected passage adds nothing, and hits past the k-th passage extend nothing."""
+    inside a selected passage adds nothing, and hits past the k-th passage extend nothing.
+    Passages are ordered, and represented, by their best hit under `rank` (default: score)."""
     selected: list[Window] = []
     for hit in hits:
         pos = hit.position
@@ -48,12 +61,12 @@ def merge_windows(hits: list[Any], window: int, k: int | None = None) -> list[Wi
             selected.remove(w)
             new.first, new.last = min(new.first, w.first), max(new.last, w.last)
             new.hits += w.hits
-            if w.score > new.score:
+            if rank(w.hit) > rank(new.hit):
                 new.score, new.hit = w.score, w.hit
         selected.append(new)
         if k is not None and len(selected) >= k:
             break
-    selected.sort(key=lambda w: -w.score)
+    selected.sort(key=lambda w: -rank(w.hit))
     return selected
 
 
@@ -63,15 +76,17 @@ class SentenceWindowRetriever(IndexRetriever):
     window: int = 2
     """Sentences on each side of a hit."""
 
-    def _retrieve(self, query: str, k: int, flt: dict[str, Any] | None,
-                  tenant: str) -> list[Document]:
+    def _retrieve(self, query: str, k: int, flt: dict[str, Any] | None, tenant: str,
+                  hybrid: bool) -> list[Document]:
         if k <= 0:
             return []
         vec = self.index.embed_query(query)
+        rank = _by_rrf if hybrid else _by_score
         fetch = k * 3
         while True:
-            hits = self.index.search(vec, kind="sentence", k=fetch, filter=flt, tenant=tenant)
-            windows = merge_windows(hits, self.window, k)
+            hits = search_ranked(self.index, query, kind="sentence", k=fetch, filter=flt,
+                                 tenant=tenant, hybrid=hybrid, vector=vec)
+            windows = merge_windows(hits, self.window, k, rank)
             if len(windows) >= k or len(hits) < fetch:
                 break
             fetch *= 2

@@ -7,6 +7,7 @@ from typing import Any
 from langchain_core.documents import Document
 
 from rag_agent.retrieval.base import IndexRetriever
+from rag_agent.retrieval.fusion import search_ranked
 
 __all__ = ["SummaryRetriever"]
 
@@ -17,7 +18,8 @@ class SummaryRetriever(IndexRetriever):
     For "summarize", "what is this about" questions, and as stage 1 of routed retrieval.
     """
 
-    def _retrieve(self, query: str, k: int, flt: dict[str, Any] | None,
-                  tenant: str) -> list[Document]:
-        hits = self.index.search(query, kind="summary", k=k, filter=flt, tenant=tenant)
+    def _retrieve(self, query: str, k: int, flt: dict[str, Any] | None, tenant: str,
+                  hybrid: bool) -> list[Document]:
+        hits = search_ranked(self.index, query, kind="summary", k=k, filter=flt, tenant=tenant,
+                             hybrid=hybrid)
         return [hit.to_document() for hit in hits]

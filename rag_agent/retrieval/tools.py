@@ -25,9 +25,11 @@ def make_retrievers(
     route_docs: int = 4,
     filter: dict[str, Any] | None = None,
     tenant: str = DEFAULT_TENANT,
+    hybrid: bool = False,
 ) -> dict[str, Any]:
-    """The three retrievers over `index`, keyed by tool name."""
-    common = {"index": index, "k": k, "filter": filter, "tenant": tenant}
+    """The three retrievers over `index`, keyed by tool name; `hybrid` fuses dense and BM25
+    keyword rankings (reciprocal rank, k=60) in every ranking stage."""
+    common = {"index": index, "k": k, "filter": filter, "tenant": tenant, "hybrid": hybrid}
     return {
         "summary": SummaryRetriever(**common),
         "sentence_window": SentenceWindowRetriever(window=window, **common),

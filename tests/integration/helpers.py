@@ -8,7 +8,8 @@ from rag_agent import RagIndex
 
 
 def assert_consistent(index: RagIndex) -> dict[str, int]:
-    """Every document has all its units, nothing is orphaned, FAISS holds exactly SQLite's units."""
+    """Every document has all its units, nothing is orphaned, FAISS holds exactly SQLite's units,
+    and the keyword index holds exactly the units' current text."""
     conn = index.conn
     docs = conn.execute(
         "SELECT doc_id, n_parents, n_children, n_sentences FROM documents").fetchall()
@@ -33,6 +34,10 @@ def assert_consistent(index: RagIndex) -> dict[str, int]:
             stored = np.frombuffer(b"".join(r[1] for r in rows), "float32").reshape(len(rows), -1)
             order = np.argsort(coll.ids())
             np.testing.assert_array_equal(coll.vectors()[order], stored)
+    fts_ids = [r[0] for r in conn.execute("SELECT id FROM units_fts_docsize ORDER BY id")]
+    assert fts_ids == [r[0] for r in conn.execute("SELECT id FROM units ORDER BY id")]
+    # FTS5 re-tokenizes the content table and compares (raises on any difference)
+    conn.execute("INSERT INTO units_fts (units_fts, rank) VALUES ('integrity-check', 1)")
     return {"documents": len(docs)}
 
 

@@ -1,0 +1,81 @@
+"""Keyword (BM25) ranking over the FTS5 table `units_fts`, pre-filtered in the same SQL query.
+
+User text never reaches FTS5 as syntax: each whitespace-separated word becomes one quoted FTS5
+string (inside quotes `NEAR`, `AND`, `*`, `:`, `-` and parentheses are plain characters, which the
+tokenizer drops), and the strings are OR-ed. A word such as `XJ-9042` is thus the phrase
+"xj 9042", matching the part number rather than either half anywhere.
+
+Common English function words are left out of the query: with OR, they would fill the tail of a
+keyword ranking with units that share nothing but "the" or "what" with the question, and rank
+fusion counts ranks, not scores.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+from rag_agent.index.filters import Filter, compile_filter
+
+__all__ = ["STOPWORDS", "fts_query", "keyword_ids"]
+
+# Lucene's English stop set plus question and auxiliary words, compared case-insensitively with
+# the word stripped of punctuation ("What's" -> "what's").
+STOPWORDS = frozenset("""
+a an and are as at be but by for if in into is it no not of on or such that the their then there
+these they this to was will with what what's which who whom whose when where why how do does did
+done can could would should shall may might must i me my we our you your he she him his her its
+it's them am been being were has have had about from than so too very any all some s t
+""".split())
+
+
+_POSSESSIVE = re.compile(r"['\u2019][sS](?=\W*$)")
+
+
+def fts_query(text: str) -> str | None:
+    """A safe FTS5 query matching units that contain any word of `text`; None if it has none.
+
+    A possessive "'s" is cut ("Okonkwo's" -> "Okonkwo", not the phrase "okonkwo s"); words
+    without a letter or digit (pure punctuation) and stop words are dropped; embedded double
+    quotes are doubled, FTS5's escape inside a string.
+    """
+    words = [_POSSESSIVE.sub("", w) for w in text.split()]
+    words = [w for w in words if any(ch.isalnum() for ch in w) and not _is_stopword(w)]
+    if not words:
+        return None
+    unique = dict.fromkeys(w.replace('"', '""') for w in words)
+    return " OR ".join(f'"{w}"' for w in unique)
+
+
+def _is_stopword(word: str) -> bool:
+    return "".join(ch for ch in word.lower() if ch.isalnum() or ch == "'").strip("'") in STOPWORDS
+
+
+def keyword_ids(
+    conn: sqlite3.Connection,
+    query: str,
+    *,
+    kind: str,
+    k: int,
+    filter: Filter | None,
+    tenant: str,
+    doc_ids: Sequence[str] | None,
+) -> list[tuple[int, float]]:
+    """(unit id, -bm25) of the top-k units of `kind` matching `query`, tenant, filter and
+    `doc_ids`, best first (ties by id). The restriction is part of the query, not applied after.
+    """
+    match = fts_query(query)
+    if match is None or k <= 0 or (doc_ids is not None and not doc_ids):
+        return []
+    where, params = compile_filter(filter)
+    sql = ("SELECT u.id, -bm25(units_fts) AS score FROM units_fts "
+           "JOIN units u ON u.id = units_fts.rowid JOIN documents d ON d.doc_id = u.doc_id "
+           f"WHERE units_fts MATCH ? AND u.kind = ? AND d.tenant = ? AND {where}")
+    args: list[Any] = [match, kind, tenant, *params]
+    if doc_ids is not None:
+        sql += f" AND u.doc_id IN ({','.join('?' * len(doc_ids))})"
+        args += list(doc_ids)
+    sql += " ORDER BY score DESC, u.id LIMIT ?"
+    return [(int(i), float(s)) for i, s in conn.execute(sql, [*args, k])]

@@ -1,0 +1,71 @@
+"""The index database: the keyword index stays in step with the units and is added to old indexes."""
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from rag_agent import RagIndex, SourceDocument
+from rag_agent.index import db
+from tests.conftest import CountingEmbedder
+
+DOCS = [SourceDocument("a", "The zebracorn grazes at dawn. It likes hay.", "A", {}),
+        SourceDocument("b", "Quarterly revenue rose. Margins held.", "B", {})]
+TRIGGERS = ["units_fts_insert", "units_fts_delete", "units_fts_update"]
+
+
+def _fts_in_step(conn: sqlite3.Connection) -> None:
+    fts = [r[0] for r in conn.execute("SELECT id FROM units_fts_docsize ORDER BY id")]
+    assert fts == [r[0] for r in conn.execute("SELECT id FROM units ORDER BY id")]
+    assert fts  # not vacuous
+    conn.execute("INSERT INTO units_fts (units_fts, rank) VALUES ('integrity-check', 1)")
+
+
+def test_a_new_index_has_the_keyword_index_at_the_current_schema(tmp_path: Path) -> None:
+    conn = db.connect(tmp_path / "x.sqlite")
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    assert {"units_fts", *TRIGGERS} <= names
+    assert db.get_meta(conn, "schema_version") == db.SCHEMA_VERSION == 2
+    assert db.ensure_fts(conn) is False  # already there: nothing to do
+
+
+@pytest.mark.parametrize("dropped", [["units_fts", *TRIGGERS], ["units_fts"], TRIGGERS[1:2]])
+def test_an_index_without_keyword_index_gets_one_on_open_without_embedding(
+        tmp_path: Path, fake_embedder: object, dropped: list[str]) -> None:
+    with RagIndex.open(tmp_path / "ix", embedder=fake_embedder) as ix:
+        ix.add_documents(DOCS)
+    conn = sqlite3.connect(tmp_path / "ix" / "index.sqlite")
+    for name in dropped:  # as an index made before the keyword index existed
+        kind = "TABLE" if name == "units_fts" else "TRIGGER"
+        conn.execute(f"DROP {kind} {name}")
+    conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    conn.commit()
+    conn.close()
+
+    counting = CountingEmbedder(fake_embedder)
+    with RagIndex.open(tmp_path / "ix", embedder=counting) as ix:
+        assert db.get_meta(ix.conn, "schema_version") == 2
+        _fts_in_step(ix.conn)
+        assert [h.source_id for h in ix.keyword_search("zebracorn", kind="sentence")] == ["a"]
+        assert counting.texts == [] and ix.rebuilt == []  # no embedding, FAISS files kept
+        ix.add_documents([SourceDocument("a", "Now about kelp forests.", "A", {})])
+        ix.delete_source("b")
+        _fts_in_step(ix.conn)  # the triggers are back
+        assert ix.keyword_search("zebracorn revenue", kind="child") == []
+        assert [h.source_id for h in ix.keyword_search("kelp", kind="child")] == ["a"]
+
+
+def test_unit_rows_and_keyword_entries_commit_or_roll_back_together(tmp_path: Path) -> None:
+    conn = db.connect(tmp_path / "x.sqlite")
+    conn.execute("INSERT INTO documents VALUES ('d', 't', 's', '', '', '{}', 0, 0, 0, 0, 'x', 0)")
+    insert = "INSERT INTO units VALUES (?, 'child', 'd', 0, NULL, NULL, NULL, NULL, ?, x'00', x'00')"
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute(insert, (1, "walrus tusks"))
+    conn.execute("ROLLBACK")  # as a crash before COMMIT would
+    conn.execute(insert, (2, "narwhal tusks"))
+    conn.execute("UPDATE units SET text = 'beluga' WHERE id = 2")
+    found = conn.execute("SELECT rowid FROM units_fts WHERE units_fts MATCH ?", ("tusks",))
+    assert found.fetchall() == []
+    assert conn.execute("SELECT rowid FROM units_fts WHERE units_fts MATCH 'beluga'"
+                        ).fetchall() == [(2,)]
+    _fts_in_step(conn)

@@ -1,0 +1,105 @@
+"""`IndexReader.keyword_search` and `unit_vectors` on a small index with the fake embedder."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag_agent import RagIndex, SourceDocument
+from rag_agent.errors import ConfigError
+
+
+def _doc(source: str, text: str, **meta: object) -> SourceDocument:
+    return SourceDocument(source, text, source.title(), dict(meta))
+
+
+@pytest.fixture
+def index(tmp_path: Path, fake_embedder: object) -> RagIndex:
+    ix = RagIndex.open(tmp_path / "ix", embedder=fake_embedder)
+    for tenant in ("acme", "globex"):
+        ix.add_documents([
+            _doc(f"{ticker.lower()}-{year}",
+                 " ".join(f"Alpha report {n} on {ticker} for {year}." for n in range(4)),
+                 ticker=ticker, year=year)
+            for ticker in ("AAPL", "MSFT", "NVDA") for year in (2022, 2023)
+        ], tenant=tenant)
+    yield ix
+    ix.close()
+
+
+RESTRICTIONS = [
+    {},
+    {"tenant": "globex"},
+    {"tenant": "nobody"},
+    {"filter": {"ticker": "MSFT"}},
+    {"filter": {"$or": [{"ticker": "AAPL"}, {"year": {"$gte": 2023}}]}, "tenant": "globex"},
+    {"filter": {"ticker": {"$nin": ["AAPL", "MSFT"]}, "year": 2022}},
+    {"doc_ids": []},
+]
+
+
+@pytest.mark.parametrize("kind", ["child", "sentence", "summary"])
+@pytest.mark.parametrize("restriction", RESTRICTIONS)
+def test_keyword_search_has_exactly_the_pre_filter_of_search(
+        index: RagIndex, kind: str, restriction: dict) -> None:
+    opts = {"tenant": "acme", **restriction}
+    dense = {h.unit_id for h in index.search("alpha", kind=kind, k=1000, **opts)}
+    keyword = index.keyword_search("alpha", kind=kind, k=1000, **opts)  # every unit has "alpha"
+    assert {h.unit_id for h in keyword} == dense
+    assert all(h.kind == kind and h.score > 0 for h in keyword)
+
+
+def test_keyword_search_by_doc_ids_and_k(index: RagIndex) -> None:
+    doc_ids = [h.doc_id for h in index.search("x", kind="summary", k=2, tenant="globex")]
+    hits = index.keyword_search("alpha report", kind="sentence", k=100, tenant="globex",
+                                doc_ids=doc_ids)
+    assert len(hits) == 8 and {h.doc_id for h in hits} == set(doc_ids)
+    # k matching units come back even when most units are filtered away
+    hits = index.keyword_search("report", kind="sentence", k=3, filter={"ticker": "NVDA"},
+                                tenant="acme")
+    assert len(hits) == 3
+    assert {(h.metadata["ticker"], h.tenant) for h in hits} == {("NVDA", "acme")}
+    assert index.keyword_search("report", kind="sentence", k=3) == []  # default tenant: empty
+
+
+def test_keyword_hits_carry_what_a_citation_needs(index: RagIndex) -> None:
+    [hit] = index.keyword_search("MSFT 2023", kind="sentence", k=1, tenant="acme",
+                                 filter={"ticker": "MSFT", "year": 2023})
+    assert (hit.source_id, hit.title, hit.tenant) == ("msft-2023", "Msft-2023", "acme")
+    assert hit.text.startswith("Alpha report") and hit.metadata["year"] == 2023
+    assert hit.to_document().metadata["score"] == hit.score > 0
+
+
+def test_keyword_search_rejects_unknown_kind_and_empty_queries(index: RagIndex) -> None:
+    with pytest.raises(ConfigError, match="unknown unit kind 'parent'"):
+        index.keyword_search("alpha", kind="parent", tenant="acme")
+    assert index.keyword_search("?! -- ***", tenant="acme") == []
+    assert index.keyword_search('What\'s "NEAR" (AAPL) -revenue: Q3*?', tenant="acme",
+                                kind="sentence", k=2)  # AAPL is in the text: it matches
+
+
+def test_replaced_and_deleted_text_is_no_longer_found(tmp_path: Path, fake_embedder) -> None:
+    with RagIndex.open(tmp_path / "ix", embedder=fake_embedder) as ix:
+        ix.add_documents([_doc("a", "The zebracorn grazes. It likes hay."),
+                          _doc("b", "Nothing to see here.")])
+        assert [h.source_id for h in ix.keyword_search("zebracorn", kind="sentence")] == ["a"]
+        ix.add_documents([_doc("a", "The unicornfish swims. It likes kelp.")])  # upsert
+        assert ix.keyword_search("zebracorn hay", kind="child") == []
+        assert ix.keyword_search("zebracorn", kind="summary") == []
+        assert [h.source_id for h in ix.keyword_search("unicornfish", kind="child")] == ["a"]
+        ix.delete_source("a")
+        assert ix.keyword_search("unicornfish kelp", kind="sentence") == []
+        assert [h.source_id for h in ix.keyword_search("nothing", kind="child")] == ["b"]
+        n_units = ix.conn.execute("SELECT count(*) FROM units").fetchone()[0]
+        assert ix.conn.execute("SELECT count(*) FROM units_fts_docsize").fetchone()[0] == n_units
+
+
+def test_unit_vectors_are_the_stored_ones(index: RagIndex) -> None:
+    hits = index.search("alpha", kind="child", k=3, tenant="acme")
+    vectors = index.unit_vectors([h.unit_id for h in hits] + [10**9])
+    assert sorted(vectors) == sorted(h.unit_id for h in hits)
+    query = index.embed_query("alpha").reshape(-1)
+    for hit in hits:
+        assert float(vectors[hit.unit_id] @ query) == pytest.approx(hit.score, abs=1e-6)
+    assert index.unit_vectors([]) == {}
+    assert all(v.dtype == np.float32 for v in vectors.values())
