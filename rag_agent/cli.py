@@ -1,4 +1,4 @@
-"""The `rag-agent` command: ingest, stats, delete, search, ask."""
+"""The `rag-agent` command: ingest, stats, delete, search, ask, eval."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rag_agent.errors import RagAgentError
+from rag_agent.eval.datasets import DATASETS
+from rag_agent.eval.types import SYSTEMS
 from rag_agent.settings import DEFAULT_TENANT, ENV_INDEX, default_index_dir
 
 __all__ = ["main"]
@@ -56,28 +58,33 @@ def _parser() -> argparse.ArgumentParser:
                      help="OpenAI-compatible endpoint (or $RAG_AGENT_LLM_BASE_URL)")
     ask.add_argument("--llm-model", default=None, help="model name (or $RAG_AGENT_LLM_MODEL)")
     evaluate = sub.add_parser("eval", help="score retrieval strategies on an evaluation set")
-    evaluate.add_argument("dataset", choices=["scifact"])
-    evaluate.add_argument("--index", type=Path, default=None,
-                          help="index of the dataset's corpus (built if empty)")
+    evaluate.add_argument("dataset", choices=list(DATASETS))
+    evaluate.add_argument("--strategy", action="append", choices=list(SYSTEMS), default=None,
+                          help="strategy group to run (repeatable; default: all)")
     evaluate.add_argument("--data", type=Path, default=Path("../shared/data"),
                           help="folder holding the evaluation sets")
+    evaluate.add_argument("--workdir", type=Path, default=Path(".rag_eval"),
+                          help="where indexes and the embedding cache are kept between runs")
     evaluate.add_argument("--quick", action="store_true",
-                          help="20 queries over a 300-document slice (a smoke run)")
-    evaluate.add_argument("--out", type=Path, default=None, help="write the result as JSON")
+                          help="a small slice (20 queries at most): a smoke run")
+    evaluate.add_argument("--out", type=Path, default=None,
+                          help="results folder: <set>.json, <set>.md and PNG plots")
+    evaluate.add_argument("--no-plots", action="store_true", help="JSON and Markdown only")
+    evaluate.add_argument("--no-progress", action="store_true", help="no progress bars")
     return parser
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from rag_agent.eval.runner import markdown_table, run_scifact
+    from rag_agent.eval.report import markdown, write_report
+    from rag_agent.eval.runner import run_eval
 
-    if not (args.data / args.dataset).is_dir():
-        print(f"rag-agent: no {args.dataset} data under {args.data}; pass --data", file=sys.stderr)
-        return 2
-    result = run_scifact(args.data, args.index, quick=args.quick)
-    print(f"{result['dataset']}: {result['queries']} queries")
-    print(markdown_table(result))
+    result = run_eval(args.dataset, args.data, workdir=args.workdir,
+                      systems=args.strategy or SYSTEMS, quick=args.quick,
+                      progress=not args.no_progress)
+    print(markdown(result))
     if args.out:
-        args.out.write_text(json.dumps(result, indent=2) + "\n")
+        for path in write_report(result, args.out, plots=not args.no_plots):
+            print(f"wrote {path}")
     return 0
 
 
@@ -134,10 +141,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from rag_agent.index.store import RagIndex
 
-    folder = args.index or default_index_dir()
     try:
         if args.command == "eval":
             return _eval(args)
+        folder = args.index or default_index_dir()
         if args.command == "ingest":
             with RagIndex.open(folder, embedder=args.model) as index:
                 report = index.add_paths(args.paths, tenant=args.tenant, metadata=_meta(args.meta),

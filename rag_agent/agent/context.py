@@ -20,6 +20,8 @@ class Context:
         "description": "Sentences on each side of a sentence-window hit."})
     route_docs: int = field(default=4, metadata={
         "description": "Documents picked by summary before parent-chunk search."})
+    hybrid: bool = field(default=False, metadata={
+        "description": "Rank by dense + BM25 keyword search fused by reciprocal rank."})
     tenant: str = field(default=DEFAULT_TENANT, metadata={
         "description": "Only this tenant's documents are searched."})
     filter: dict[str, Any] | None = field(default=None, metadata={

@@ -74,7 +74,7 @@ class AgentNodes:
 
     def _retrievers(self, ctx: Context, **overrides: Any) -> dict[str, Any]:
         opts = {"k": ctx.k, "window": ctx.window, "route_docs": ctx.route_docs,
-                "filter": ctx.filter, "tenant": ctx.tenant, **overrides}
+                "filter": ctx.filter, "tenant": ctx.tenant, "hybrid": ctx.hybrid, **overrides}
         return make_retrievers(self.index, **opts)
 
     def classify(self, state: State, runtime: Runtime[Context]) -> dict[str, Any]:

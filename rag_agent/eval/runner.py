@@ -1,85 +1,170 @@
-"""Run retrieval strategies over a BEIR set and score them by document id."""
+"""Run every strategy on one evaluation set, in one process, on the same embedding model.
+
+    result = run_eval("sec10q", Path("../shared/data"), workdir=Path("/tmp/rag_eval"))
+
+Our index is kept in `workdir` and reused (ingest is idempotent); baselines are rebuilt each run
+from an embedding cache in `workdir`, so a second run embeds nothing new.
+"""
 
 from __future__ import annotations
 
-import json
-import tempfile
-from collections.abc import Callable
+import statistics
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from rag_agent.eval.beir import BeirSet, load_beir
-from rag_agent.eval.metrics import dedupe, mrr_at_k, ndcg_at_k, recall_at_k
-from rag_agent.index.store import RagIndex
-from rag_agent.retrieval.tools import make_retrievers
+from rag_agent.errors import ConfigError
+from rag_agent.eval.cache import CachedEmbeddings
+from rag_agent.eval.datasets import load_dataset
+from rag_agent.eval.ours import AgentStrategy, as_source_documents, our_strategies
+from rag_agent.eval.scoring import METRICS, TextLocator, score_query
+from rag_agent.eval.types import SYSTEMS, EvalQuery, EvalSet, Retrieve
 
-__all__ = ["Ranker", "evaluate", "markdown_table", "our_rankers", "quick_slice", "run_scifact"]
+__all__ = ["ROUTE_DOCS", "SYSTEMS", "evaluate", "run_eval"]
 
-Ranker = Callable[[str], list[str]]
-"""A strategy: query -> document ids, best first."""
-
-
-def our_rankers(index: RagIndex, k: int = 100) -> dict[str, Ranker]:
-    """Our retrievers as rankers of source ids (first passage of a document ranks it)."""
-    strategies = {
-        "summary-only": make_retrievers(index, k=k)["summary"],
-        "sentence-window (w=2)": make_retrievers(index, k=k, window=2)["sentence_window"],
-        "routed parent-chunk (route 100 docs)":
-            make_retrievers(index, k=k, route_docs=100)["parent_chunk"],
-        "parent-chunk, no routing": make_retrievers(index, k=k, route_docs=0)["parent_chunk"],
-    }
-    return {name: (lambda q, r=r: [d.metadata["source_id"] for d in r.invoke(q)])
-            for name, r in strategies.items()}
+ROUTE_DOCS = {"scifact": 100, "sec10q": 10, "hotpotqa": 10, "qmsum": 1}
+"""Documents the routed parent-chunk strategy picks by summary, per set (about its depth)."""
 
 
-def evaluate(data: BeirSet, rankers: dict[str, Ranker]) -> dict[str, Any]:
-    """nDCG@10, recall@100 and MRR@10 of each ranker, averaged over the set's queries."""
-    out: dict[str, Any] = {"queries": len(data.queries)}
-    for name, rank in rankers.items():
-        sums = {"ndcg@10": 0.0, "recall@100": 0.0, "mrr@10": 0.0}
-        for qid, text in data.queries.items():
-            ranked, gold = dedupe(rank(text)), data.qrels[qid]
-            sums["ndcg@10"] += ndcg_at_k(ranked, gold, 10)
-            sums["recall@100"] += recall_at_k(ranked, gold, 100)
-            sums["mrr@10"] += mrr_at_k(ranked, gold, 10)
-        out[name] = {m: round(v / max(1, len(data.queries)), 3) for m, v in sums.items()}
+def _progress(items: list[Any], desc: str, on: bool) -> Iterable[Any]:
+    if not on:
+        return items
+    from tqdm.auto import tqdm
+
+    return tqdm(items, desc=desc, unit="q", dynamic_ncols=True, leave=False)
+
+
+def evaluate(data: EvalSet, strategies: dict[str, Retrieve], *, progress: bool = False,
+             warm: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Mean scores of each strategy, overall and per question type, with latency.
+
+    `warm(text)` runs before each timed call (the runner embeds the query there once for all
+    systems), so latency is the search itself; `bench/cost_bench.py` measures end to end.
+    """
+    locator = TextLocator(data.docs) if data.name == "qmsum" else None
+    out: dict[str, Any] = {}
+    for name, retrieve in strategies.items():
+        rows: list[tuple[EvalQuery, dict[str, float]]] = []
+        times = []
+        for query in _progress(data.queries, name, progress):
+            if warm is not None:
+                warm(query.text)
+            t0 = time.perf_counter()
+            passages = retrieve(query, data.depth)
+            times.append(time.perf_counter() - t0)
+            rows.append((query, score_query(data.name, query, passages, locator)))
+        out[name] = {
+            "all": _means(s for _, s in rows),
+            "by_type": {t: _means(s for q, s in rows if q.qtype == t)
+                        for t in sorted({q.qtype for q, _ in rows if q.qtype})},
+            "latency_ms": _percentiles(times),
+        }
     return out
 
 
-def quick_slice(data: BeirSet, folder: Path, queries: int = 20, docs: int = 300) -> BeirSet:
-    """A small set: the first `queries` queries, their gold documents and filler, as a corpus
-    file in `folder` (for smoke runs; its figures are not comparable to the full set's)."""
-    qids = list(data.queries)[:queries]
-    wanted = {d for q in qids for d in data.qrels[q]}
-    gold_lines, filler = [], []
-    with data.corpus.open() as fh:
-        for line in fh:
-            (gold_lines if json.loads(line)["_id"] in wanted else filler).append(line)
-    corpus = folder / "corpus.jsonl"
-    corpus.write_text("".join(gold_lines + filler[: max(0, docs - len(gold_lines))]))
-    return BeirSet(corpus, {q: data.queries[q] for q in qids}, {q: data.qrels[q] for q in qids})
+def _means(scores: Iterable[dict[str, float]]) -> dict[str, Any]:
+    """Mean of each metric over the queries it applies to, with that count as `n:<metric>`."""
+    sums: dict[str, float] = defaultdict(float)
+    counts: Counter[str] = Counter()
+    for row in scores:
+        for metric, value in row.items():
+            sums[metric] += value
+            counts[metric] += 1
+    out: dict[str, Any] = {m: round(sums[m] / counts[m], 4) for m in sums}
+    out.update({f"n:{m}": counts[m] for m in counts})
+    return out
 
 
-def run_scifact(data_dir: Path, index_dir: Path | None = None, *, quick: bool = False,
-                progress: bool = True) -> dict[str, Any]:
-    """Our strategies on SciFact test; builds the index if `index_dir` holds none."""
-    data = load_beir(data_dir / "scifact")
-    work = Path(tempfile.mkdtemp(prefix="rag-eval-"))
-    if quick:
-        data = quick_slice(data, work)
-        index_dir = work / "index"
-    with RagIndex.open(index_dir or work / "index") as index:
-        if index.stats().documents == 0:
-            index.add_paths([data.corpus], progress=progress)
-        result = evaluate(data, our_rankers(index))
-    result["dataset"] = "scifact" + (" (quick slice)" if quick else "")
+def _percentiles(seconds: list[float]) -> dict[str, float]:
+    if not seconds:
+        return {}
+    ms = sorted(s * 1000 for s in seconds)
+    p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
+    return {"p50": round(statistics.median(ms), 2), "p95": round(p95, 2)}
+
+
+def _task_accuracy(data: EvalSet, agent: AgentStrategy) -> dict[str, Any]:
+    """The agent classifier's accuracy on queries with a task label, and the tools it chose."""
+    labelled = [q for q in data.queries if q.task and q.qid in agent.choices]
+    right = [agent.choices[q.qid][0] == q.task for q in labelled]
+    by_task: dict[str, list[bool]] = defaultdict(list)
+    for q, ok in zip(labelled, right, strict=True):
+        by_task[q.task].append(ok)
+    return {
+        "accuracy": round(sum(right) / len(right), 4) if right else None,
+        "n": len(right),
+        "by_task": {t: {"accuracy": round(sum(v) / len(v), 4), "n": len(v)}
+                    for t, v in sorted(by_task.items())},
+        "tools": dict(Counter(tool for _, tool in agent.choices.values())),
+    }
+
+
+def run_eval(dataset: str, data_dir: Path, *, workdir: Path, systems: Iterable[str] = SYSTEMS,
+             quick: bool = False, progress: bool = True) -> dict[str, Any]:
+    """Build (or reuse) every selected system over the set's corpus, run and score them."""
+    from rag_agent.index.store import RagIndex
+
+    chosen = list(dict.fromkeys(systems))
+    unknown = [s for s in chosen if s not in SYSTEMS]
+    if unknown:
+        raise ConfigError(f"unknown strategy group(s) {', '.join(unknown)}; use any of "
+                          f"{', '.join(SYSTEMS)}")
+    data = load_dataset(dataset, data_dir, quick=quick)
+    folder = workdir / (dataset + ("-quick" if quick else ""))
+    route = ROUTE_DOCS[dataset]
+    builds: dict[str, dict[str, Any]] = {}
+    strategies: dict[str, Retrieve] = {}
+    agent = None
+    with RagIndex.open(folder / "ours") as index:
+        t0 = time.perf_counter()
+        report = index.add_documents(as_source_documents(data.docs), progress=progress)
+        builds["ours"] = {"seconds": round(time.perf_counter() - t0, 1),
+                          "embedded": report.embedded, "units": report.units}
+        if "ours" in chosen or "hybrid" in chosen:
+            ours = our_strategies(index, route_docs=route, hybrid="hybrid" in chosen)
+            strategies.update(ours if "ours" in chosen else
+                              {k: v for k, v in ours.items() if "fusion" in k})
+        if "agent" in chosen:
+            agent = AgentStrategy(index, route_docs=route)
+            strategies[agent.name] = agent
+        embeddings = CachedEmbeddings(index.embedder, folder / "embedding_cache.sqlite",
+                                      index.embedder.model_id)
+        strategies.update(_baselines(data, chosen, embeddings, builds))
+
+        def warm(text: str) -> None:
+            embeddings.remember_query(text, index.embed_query(text))
+
+        result: dict[str, Any] = {
+            "dataset": data.name + (" (quick slice)" if quick else ""),
+            "queries": len(data.queries), "documents": len(data.docs), "depth": data.depth,
+            "route_docs": route, "metrics": METRICS[dataset], "notes": data.notes,
+            "builds": builds,
+            "strategies": evaluate(data, strategies, progress=progress, warm=warm),
+        }
+        if agent is not None:
+            result["agent"] = _task_accuracy(data, agent)
     return result
 
 
-def markdown_table(result: dict[str, Any]) -> str:
-    """The result as a Markdown table."""
-    rows = [(k, v) for k, v in result.items() if isinstance(v, dict)]
-    lines = ["| strategy | nDCG@10 | recall@100 | MRR@10 |", "|---|---|---|---|"]
-    lines += [f"| {k} | {v['ndcg@10']:.3f} | {v['recall@100']:.3f} | {v['mrr@10']:.3f} |"
-              for k, v in rows]
-    return "\n".join(lines)
+def _baselines(data: EvalSet, chosen: list[str], embeddings: CachedEmbeddings,
+               builds: dict[str, dict[str, Any]]) -> dict[str, Retrieve]:
+    """The stock systems over the same corpus, embedding with the index's model (cached)."""
+    if not {"langchain", "bm25", "llamaindex"} & set(chosen):
+        return {}
+    from rag_agent.eval import baselines
+
+    builders = {"langchain": lambda: baselines.build_langchain(data.docs, embeddings),
+                "bm25": lambda: baselines.build_bm25(data.docs),
+                "llamaindex": lambda: baselines.build_llamaindex(data.docs, embeddings)}
+    out: dict[str, Retrieve] = {}
+    for name, build in builders.items():
+        if name not in chosen:
+            continue
+        before, t0 = embeddings.embedded, time.perf_counter()
+        system = build()
+        builds[name] = {"seconds": round(time.perf_counter() - t0, 1),
+                        "embedded": embeddings.embedded - before}
+        out.update(system.strategies)
+    return out

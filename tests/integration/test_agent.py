@@ -94,3 +94,16 @@ def test_a_broken_chat_model_never_breaks_the_graph(index: RagIndex) -> None:
     assert out["task"] == "fact"
     assert out["answer"] == "Avalon has 412,000 people [1]."
     assert [c["n"] for c in out["citations"]] == [1]
+
+
+def _final_state(agent, question: str, context: dict | None = None) -> dict:
+    return list(agent.stream({"question": question}, context=context, stream_mode="values"))[-1]
+
+
+def test_hybrid_context_fuses_keyword_ranking(agent) -> None:
+    final = _final_state(agent, "What is the population of Brightwater?", {"hybrid": True})
+    assert final["tool"] == "sentence_window"
+    assert final["documents"] and all("rrf" in d.metadata for d in final["documents"])
+    assert final["answer"].startswith("Brightwater has a population of 1.3 million people.")
+    plain = _final_state(agent, "What is the population of Brightwater?")
+    assert not any("rrf" in d.metadata for d in plain["documents"])

@@ -1,0 +1,162 @@
+"""The evaluation sets of ../shared/data as `EvalSet`s: SciFact, SEC 10-Q, HotpotQA, QMSum.
+
+Each loader reads the files in place and never writes into the data folder. Task labels follow
+the mapping in ../shared/data/README.md. `quick=True` gives a small slice for smoke runs: a few
+queries, their gold documents and some filler, long documents cut short; its figures are not
+comparable to the full set's.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from itertools import zip_longest
+from pathlib import Path
+
+from rag_agent.errors import ConfigError
+from rag_agent.eval.beir import load_beir
+from rag_agent.eval.types import CorpusDoc, EvalQuery, EvalSet
+
+__all__ = ["DATASETS", "load_dataset", "qmsum_document"]
+
+QUICK_QUERIES = 20
+QUICK_DOCS = 300
+QUICK_DOC_CHARS = 12_000
+
+
+def load_scifact(data: Path, quick: bool = False) -> EvalSet:
+    """SciFact test: 300 claims over 5,183 abstracts, BEIR qrels."""
+    beir = load_beir(data / "scifact")
+    docs = []
+    with beir.corpus.open() as fh:
+        for line in fh:
+            rec = json.loads(line)
+            docs.append(CorpusDoc(rec["_id"], rec.get("title", ""), rec["text"]))
+    queries = [EvalQuery(qid, text, beir.qrels[qid]) for qid, text in beir.queries.items()]
+    out = EvalSet("scifact", docs, queries, depth=100)
+    return _quick(out) if quick else out
+
+
+_SEC_TASKS = {"Single-Doc Single-Chunk RAG": "fact", "Multi-Doc RAG": "comparison"}
+
+
+def load_sec10q(data: Path, quick: bool = False) -> EvalSet:
+    """Docugami SEC 10-Q dev: 131 questions over 20 filings; gold = source filings (file stems)."""
+    folder = data / "docugami_sec10q"
+    docs = [CorpusDoc(p.stem, p.stem, p.read_text(encoding="utf-8"))
+            for p in sorted((folder / "texts").glob("*.txt"))]
+    queries = []
+    for line in (folder / "qna_dev.jsonl").read_text(encoding="utf-8").splitlines():
+        rec = json.loads(line)
+        queries.append(EvalQuery(str(rec["id"]), rec["question"],
+                                 {d: 1 for d in rec["gold_docs"]}, rec["question_type"],
+                                 _SEC_TASKS.get(rec["question_type"])))
+    out = EvalSet("sec10q", docs, queries, depth=60,
+                  notes=["title = file name (e.g. '2023 Q3 AAPL'), given to every system"])
+    return _quick(out, queries=12, docs=4) if quick else out
+
+
+def load_hotpotqa(data: Path, quick: bool = False) -> EvalSet:
+    """HotpotQA dev distractor, first 103 records: all context paragraphs pooled into one
+    corpus (~1,000 paragraphs); gold = the two supporting titles."""
+    path = data / "hotpotqa_dev_103" / "hotpot_dev_distractor_v1_first103.json"
+    records = json.loads(path.read_text(encoding="utf-8"))
+    docs: dict[str, CorpusDoc] = {}
+    queries = []
+    for rec in records:
+        for title, sentences in rec["context"]:
+            docs.setdefault(title, CorpusDoc(title, title, "".join(sentences).strip()))
+        gold = {title: 1 for title, _ in rec["supporting_facts"]}
+        task = "comparison" if rec["type"] == "comparison" else "fact"
+        queries.append(EvalQuery(rec["_id"], rec["question"], gold, rec["type"], task))
+    out = EvalSet("hotpotqa", list(docs.values()), queries, depth=20)
+    return _quick(out) if quick else out
+
+
+def qmsum_document(meeting: dict, key: str) -> tuple[CorpusDoc, list[tuple[int, int]]]:
+    """A meeting as one document, a 'Speaker: words' line per turn, and each turn's char span."""
+    lines, spans, pos = [], [], 0
+    for turn in meeting["meeting_transcripts"]:
+        line = f"{turn['speaker']}: {' '.join(turn['content'].split())}"
+        lines.append(line)
+        spans.append((pos, pos + len(line)))
+        pos += len(line) + 1
+    return CorpusDoc(key, f"Meeting {key}", "\n".join(lines)), spans
+
+
+def _turn_spans(ranges: list[list[str]], turns: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    """QMSum's inclusive [first, last] turn ranges as char spans of the meeting document."""
+    out = []
+    for first, last in ranges:
+        a, b = int(first), min(int(last), len(turns) - 1)
+        if 0 <= a <= b:
+            out.append((turns[a][0], turns[b][1]))
+    return tuple(out)
+
+
+def load_qmsum(data: Path, quick: bool = False) -> EvalSet:
+    """QMSum validation: 35 meetings; each query is asked of its own meeting (scope). Specific
+    queries carry gold turn spans; general ones ("summarize the meeting") the meeting's topics."""
+    docs, queries = [], []
+    path = data / "qmsum" / "val.jsonl"
+    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
+        meeting = json.loads(line)
+        key = f"qmsum-val-{i:02d}"
+        doc, turns = qmsum_document(meeting, key)
+        docs.append(doc)
+        topics = tuple(s for t in meeting.get("topic_list", [])
+                       for s in _turn_spans(t.get("relevant_text_span", []), turns))
+        for j, q in enumerate(meeting.get("general_query_list", [])):
+            queries.append(EvalQuery(f"{key}-g{j}", q["query"], {key: 1}, "general", "summary",
+                                     scope=(key,), topics=topics))
+        for j, q in enumerate(meeting.get("specific_query_list", [])):
+            summary = q["query"].lstrip().lower().startswith("summarize")
+            queries.append(EvalQuery(
+                f"{key}-s{j}", q["query"], {key: 1},
+                "specific summary" if summary else "specific other",
+                "summary" if summary else "fact", scope=(key,),
+                spans=_turn_spans(q.get("relevant_text_span", []), turns)))
+    out = EvalSet("qmsum", docs, queries, depth=20,
+                  notes=["each query retrieves only inside its own meeting (scope)"])
+    return _quick_qmsum(out) if quick else out
+
+
+def _quick(full: EvalSet, queries: int = QUICK_QUERIES, docs: int = QUICK_DOCS) -> EvalSet:
+    """`queries` queries (question types taken in turn), their gold documents, then filler up
+    to `docs` documents; every document cut to QUICK_DOC_CHARS."""
+    by_type: dict[str, list[EvalQuery]] = {}
+    for q in full.queries:
+        by_type.setdefault(q.qtype, []).append(q)
+    mixed = [q for group in zip_longest(*by_type.values()) for q in group if q is not None]
+    picked = mixed[:queries]
+    wanted = {k for q in picked for k in q.gold}
+    gold = [d for d in full.docs if d.key in wanted]
+    filler = [d for d in full.docs if d.key not in wanted][: max(0, docs - len(gold))]
+    cut = [CorpusDoc(d.key, d.title, d.text[:QUICK_DOC_CHARS], d.metadata) for d in gold + filler]
+    return EvalSet(full.name, cut, picked, full.depth, [*full.notes, "quick slice"])
+
+
+def _quick_qmsum(full: EvalSet) -> EvalSet:
+    """Two meetings and their queries (whole meetings: the spans must stay valid)."""
+    keep = {d.key for d in full.docs[:2]}
+    return EvalSet(full.name, [d for d in full.docs if d.key in keep],
+                   [q for q in full.queries if q.scope and q.scope[0] in keep][:QUICK_QUERIES],
+                   full.depth, [*full.notes, "quick slice"])
+
+
+DATASETS: dict[str, Callable[[Path, bool], EvalSet]] = {
+    "scifact": load_scifact,
+    "sec10q": load_sec10q,
+    "hotpotqa": load_hotpotqa,
+    "qmsum": load_qmsum,
+}
+
+
+def load_dataset(name: str, data: Path, *, quick: bool = False) -> EvalSet:
+    """One of DATASETS, read from `data` (the folder holding ../shared/data's sets)."""
+    if name not in DATASETS:
+        raise ConfigError(f"unknown dataset {name!r}; use one of {', '.join(DATASETS)}")
+    if not data.is_dir():
+        raise ConfigError(f"no evaluation data at {str(data)!r}; pass --data with the folder "
+                          "holding scifact/, docugami_sec10q/, hotpotqa_dev_103/, qmsum/")
+    return DATASETS[name](data, quick)

@@ -1,0 +1,102 @@
+"""Our strategies under test: the three retrievers, parent-chunk without routing, and the agent."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from itertools import chain, zip_longest
+from typing import Any
+
+from langchain_core.documents import Document
+
+from rag_agent.eval.types import CorpusDoc, EvalQuery, Passage, Retrieve
+from rag_agent.ingest.loaders import SourceDocument
+from rag_agent.retrieval.tools import make_retrievers
+
+__all__ = ["AGENT_MAX_K", "KEY_FIELD", "AgentStrategy", "as_source_documents", "our_strategies"]
+
+KEY_FIELD = "eval_key"
+"""Metadata field holding `CorpusDoc.key`, so a query's scope becomes a metadata filter."""
+AGENT_MAX_K = 10
+"""The agent hands every passage to synthesis; it is run with at most this many."""
+
+
+def as_source_documents(docs: Iterable[CorpusDoc]) -> list[SourceDocument]:
+    """The corpus as our loader would produce it (source id = key, key also in metadata)."""
+    return [SourceDocument(d.key, d.text, d.title, {**d.metadata, KEY_FIELD: d.key})
+            for d in docs]
+
+
+def _scope_filter(query: EvalQuery) -> dict[str, Any] | None:
+    return {KEY_FIELD: {"$in": list(query.scope)}} if query.scope else None
+
+
+def _passage(doc: Document) -> Passage:
+    meta = doc.metadata
+    start, end = (meta.get("start"), meta.get("end")) if meta.get("kind") == "parent" else (None, None)
+    return Passage(meta["source_id"], doc.page_content, start, end)
+
+
+def _retrieve_with(retriever: Any) -> Retrieve:
+    def retrieve(query: EvalQuery, k: int) -> list[Passage]:
+        docs = retriever.invoke(query.text, k=k, filter=_scope_filter(query))
+        return [_passage(d) for d in docs]
+    return retrieve
+
+
+def our_strategies(index: Any, *, route_docs: int = 10, window: int = 2,
+                   hybrid: bool = False) -> dict[str, Retrieve]:
+    """Our retrievers over `index` as strategies (`hybrid` adds the dense+BM25 fused ones)."""
+    base = make_retrievers(index, window=window, route_docs=route_docs)
+    flat = make_retrievers(index, route_docs=0)["parent_chunk"]
+    out = {
+        "ours: summary-only": _retrieve_with(base["summary"]),
+        f"ours: sentence-window (w={window})": _retrieve_with(base["sentence_window"]),
+        f"ours: routed parent-chunk ({route_docs} docs)": _retrieve_with(base["parent_chunk"]),
+        "ours: parent-chunk, no routing": _retrieve_with(flat),
+    }
+    if hybrid:
+        fused = make_retrievers(index, window=window, route_docs=route_docs, hybrid=True)
+        out[f"ours: sentence-window (w={window}) + BM25 fusion"] = _retrieve_with(
+            fused["sentence_window"])
+        out[f"ours: routed parent-chunk ({route_docs} docs) + BM25 fusion"] = _retrieve_with(
+            fused["parent_chunk"])
+    return out
+
+
+class AgentStrategy:
+    """The whole agent graph, offline, choosing its own tool; remembers task and tool per query.
+
+    Its passages are those handed to synthesis: the tool's documents, or for comparisons the
+    targets' documents taken in turn.
+    """
+
+    name = "ours: agent (own tool choice)"
+
+    def __init__(self, index: Any, *, route_docs: int = 10) -> None:
+        from rag_agent.agent.graph import build_agent
+
+        self.agent = build_agent(index)
+        self.route_docs = route_docs
+        self.choices: dict[str, tuple[str, str]] = {}
+
+    def __call__(self, query: EvalQuery, k: int) -> list[Passage]:
+        context = {"k": min(k, AGENT_MAX_K), "route_docs": self.route_docs,
+                   "filter": _scope_filter(query)}
+        documents: list[Document] = []
+        evidence: list[list[Document]] = []
+        task = tool = ""
+        for update in self.agent.stream({"question": query.text}, context=context,
+                                        stream_mode="updates"):
+            for node, change in update.items():
+                change = change or {}
+                if node == "classify":
+                    task = change.get("task", task)
+                if "tool" in change:
+                    tool = change["tool"]
+                if "documents" in change:
+                    documents = change["documents"]
+                evidence += [e["documents"] for e in change.get("evidence", [])]
+        self.choices[query.qid] = (task, tool)
+        if evidence:
+            documents = [d for d in chain.from_iterable(zip_longest(*evidence)) if d is not None]
+        return [_passage(d) for d in documents]
