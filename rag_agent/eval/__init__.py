@@ -1,1 +1,1 @@
-"""Evaluation: datasets, ranking metrics and runners (issue 4; in progress)."""
+"""Evaluation harness: datasets, metrics, our strategies and stock baselines, runner, report."""
