@@ -11,6 +11,7 @@ import numpy as np
 
 from rag_agent.errors import ConfigError
 from rag_agent.index import db
+from rag_agent.index.catalogue import Catalogue, build_catalogue
 from rag_agent.index.filters import Filter, compile_filter
 from rag_agent.index.keyword import keyword_ids
 from rag_agent.index.records import Hit, IndexStats
@@ -32,6 +33,7 @@ class IndexReader:
     dim: int
     path: Any
     _queries: dict[str, np.ndarray]
+    _catalogues: dict[str, Catalogue]
 
     def _sync(self) -> None:
         raise NotImplementedError
@@ -159,6 +161,33 @@ class IndexReader:
             return self.conn.execute(
                 "SELECT position, text FROM units WHERE doc_id = ? AND kind = 'sentence' AND "
                 "position BETWEEN ? AND ? ORDER BY position", (doc_id, first, last)).fetchall()
+
+    def documents_metadata(self, flt: Filter | None = None, *,
+                           tenant: str = DEFAULT_TENANT) -> list[dict[str, Any]]:
+        """Metadata of the tenant's documents matching `flt` (one dict per document)."""
+        where, params = compile_filter(flt)
+        with self.lock:
+            rows = self.conn.execute(f"SELECT d.metadata FROM documents d WHERE d.tenant = ? "
+                                     f"AND {where} ORDER BY d.doc_id", [tenant, *params])
+            return [json.loads(r[0]) for r in rows]
+
+    def count_documents(self, flt: Filter | None = None, *, tenant: str = DEFAULT_TENANT) -> int:
+        """How many of the tenant's documents match `flt`."""
+        where, params = compile_filter(flt)
+        with self.lock:
+            return self.conn.execute(f"SELECT count(*) FROM documents d WHERE d.tenant = ? "
+                                     f"AND {where}", [tenant, *params]).fetchone()[0]
+
+    def catalogue(self, *, tenant: str = DEFAULT_TENANT) -> Catalogue:
+        """The tenant's metadata catalogue as of now (rebuilt only when the index changed)."""
+        with self.lock:
+            generation = db.get_meta(self.conn, "generation", 0)
+            cached = self._catalogues.get(tenant)
+            if cached is None or cached.generation != generation:
+                cached = build_catalogue(self.documents_metadata(tenant=tenant), tenant,
+                                         generation)
+                self._catalogues[tenant] = cached
+            return cached
 
     def stats(self) -> IndexStats:
         """Counts and disk size."""

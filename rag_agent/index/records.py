@@ -60,6 +60,8 @@ class IngestReport:
     reused_vectors: int = 0
     seconds: float = 0.0
     skipped: list[Skipped] = field(default_factory=list)
+    warnings: list[Skipped] = field(default_factory=list)
+    """Documents ingested with something missing (e.g. a file name the template did not fit)."""
     acknowledged: list[str] = field(default_factory=list)
 
     @property
@@ -87,6 +89,9 @@ class IngestReport:
             f"skipped: {len(self.skipped)}",
         ]
         lines += [f"  - {s.source}: {s.reason}" for s in self.skipped]
+        if self.warnings:
+            lines.append(f"warnings: {len(self.warnings)}")
+            lines += [f"  - {w.source}: {w.reason}" for w in self.warnings]
         return lines
 
 

@@ -36,12 +36,29 @@ from rag_agent.ingest.loaders import (
     iter_documents,
     with_metadata,
 )
+from rag_agent.ingest.metadata import OfflineExtractor, enrich
 from rag_agent.models import Embedder, make_embedder
 from rag_agent.settings import DEFAULT_TENANT, IndexConfig
 
 __all__ = ["RagIndex"]
 
 DB_FILE = "index.sqlite"
+
+
+def _extractors(extract: Any) -> list[Any]:
+    if extract is None:
+        return []
+    items = extract if isinstance(extract, (list, tuple)) else [extract]
+    out = []
+    for item in items:
+        if item == "offline":
+            out.append(OfflineExtractor())
+        elif callable(item):
+            out.append(item)
+        else:
+            raise ConfigError(f"extract={item!r}: use 'offline', an LLMMetadataExtractor or a "
+                              "callable taking a SourceDocument and returning a dict")
+    return out
 
 
 class RagIndex(IndexReader):
@@ -60,6 +77,7 @@ class RagIndex(IndexReader):
         self.cache = SQLiteStringStore(conn, "cache", self.lock)
         self._closed = False
         self._queries: dict[str, np.ndarray] = {}
+        self._catalogues: dict[str, Any] = {}
         self.collections: dict[str, VectorCollection] = {}
         self.rebuilt: list[str] = []
         self._generation = self._saved_generation = -1
@@ -129,14 +147,28 @@ class RagIndex(IndexReader):
         *,
         tenant: str = DEFAULT_TENANT,
         metadata: dict[str, Any] | None = None,
+        template: str | None = None,
+        extract: Any = None,
         encoding: str = "utf-8",
         progress: bool = False,
         on_commit: Any = None,
     ) -> IngestReport:
-        """Load files and folders and ingest them; bad files are reported, never fatal."""
+        """Load files and folders and ingest them; bad files are reported, never fatal.
+
+        Args:
+            metadata: fields given to every document (they win over all others).
+            template: fields from file names, e.g. "{year} {quarter} {ticker}"
+                (see `rag_agent.ingest.metadata.PathTemplate`).
+            extract: "offline" (organizations, reporting period, date from each document's
+                opening), an `LLMMetadataExtractor`, any callable `SourceDocument -> dict`, or
+                a list of these.
+        """
         report = IngestReport()
         files = discover(paths, report.skipped)
         docs = iter_documents(files, report.skipped, encoding=encoding)
+        if template or extract:
+            docs = enrich(docs, report.warnings, template=template,
+                          extractors=_extractors(extract))
         if metadata:
             docs = (with_metadata(d, metadata) for d in docs)
         total = estimate_documents(files) if progress else None
@@ -147,12 +179,21 @@ class RagIndex(IndexReader):
         docs: Iterable[SourceDocument | Document],
         *,
         tenant: str = DEFAULT_TENANT,
+        template: str | None = None,
+        extract: Any = None,
         progress: bool = False,
         on_commit: Any = None,
     ) -> IngestReport:
-        """Ingest documents already in memory (LangChain `Document`s need an id or 'source')."""
+        """Ingest documents already in memory (LangChain `Document`s need an id or 'source').
+
+        `template` is matched against each document's 'source' metadata (else its source id);
+        `extract` as in `add_paths`.
+        """
         report = IngestReport()
         items = [as_source_document(d, n) for n, d in enumerate(docs)]
+        if template or extract:
+            items = list(enrich(items, report.warnings, template=template,
+                                extractors=_extractors(extract)))
         total = len(items) if progress else None
         return self._ingest(iter(items), tenant, report, progress, total, on_commit)
 
