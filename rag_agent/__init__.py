@@ -11,12 +11,15 @@ from rag_agent.errors import (
     MissingExtraError,
     RagAgentError,
 )
+from rag_agent.index.catalogue import Catalogue
 from rag_agent.index.docstore import SQLiteDocStore
 from rag_agent.index.records import Hit, IndexStats, IngestReport
 from rag_agent.index.store import RagIndex
 from rag_agent.ingest.loaders import Skipped, SourceDocument
+from rag_agent.ingest.metadata import LLMMetadataExtractor, OfflineExtractor, PathTemplate
 from rag_agent.ingest.summarize import LLMSummarizer
 from rag_agent.models import LangChainEmbedder, SentenceTransformerEmbedder
+from rag_agent.retrieval.autofilter import Inference, infer_filter
 from rag_agent.retrieval.parent_chunk import RoutedParentRetriever
 from rag_agent.retrieval.sentence_window import SentenceWindowRetriever
 from rag_agent.retrieval.summary import SummaryRetriever
@@ -25,6 +28,7 @@ from rag_agent.retrieval.vectorstore import IndexVectorStore
 from rag_agent.settings import IndexConfig
 
 __all__ = [
+    "Catalogue",
     "ConfigError",
     "Context",
     "Hit",
@@ -32,12 +36,16 @@ __all__ = [
     "IndexMismatchError",
     "IndexStats",
     "IndexVectorStore",
+    "Inference",
     "IngestReport",
     "InvalidFilterError",
+    "LLMMetadataExtractor",
     "LLMSummarizer",
     "LangChainEmbedder",
     "MissingExtraError",
+    "OfflineExtractor",
     "OfflineTaskClassifier",
+    "PathTemplate",
     "RagAgentError",
     "RagIndex",
     "RoutedParentRetriever",
@@ -48,6 +56,7 @@ __all__ = [
     "SourceDocument",
     "SummaryRetriever",
     "build_agent",
+    "infer_filter",
     "make_chat_model",
     "make_retrievers",
     "make_tools",

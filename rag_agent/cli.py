@@ -1,4 +1,4 @@
-"""The `rag-agent` command: ingest, stats, delete, search, ask, eval."""
+"""The `rag-agent` command: ingest, stats, catalogue, delete, search, ask, eval."""
 
 from __future__ import annotations
 
@@ -30,6 +30,11 @@ def _parser() -> argparse.ArgumentParser:
     common(ingest)
     ingest.add_argument("--meta", action="append", default=[], metavar="KEY=VALUE",
                         help="metadata for every document (repeatable)")
+    ingest.add_argument("--template", default=None, metavar="PATTERN",
+                        help="fields from file names, e.g. '{year} {quarter} {ticker}'")
+    ingest.add_argument("--extract", choices=["offline"], default=None,
+                        help="extract organizations, reporting period and date from each "
+                             "document's opening")
     ingest.add_argument("--encoding", default="utf-8", help="encoding of text files")
     ingest.add_argument("--model", default=None, help="local sentence-transformers model path")
     ingest.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -37,6 +42,10 @@ def _parser() -> argparse.ArgumentParser:
 
     stats = sub.add_parser("stats", help="counts and size of an index")
     common(stats)
+
+    catalogue = sub.add_parser("catalogue", help="metadata fields, values, counts and aliases")
+    common(catalogue)
+    catalogue.add_argument("--json", action="store_true", help="print it as JSON")
 
     delete = sub.add_parser("delete", help="delete a source and every unit it had")
     delete.add_argument("source", help="source id: a file path as ingested, or a record id")
@@ -53,6 +62,8 @@ def _parser() -> argparse.ArgumentParser:
     common(ask)
     ask.add_argument("-k", type=int, default=4, help="passages to retrieve")
     ask.add_argument("--filter", type=json.loads, default=None, help="JSON metadata filter")
+    ask.add_argument("--no-auto-filter", action="store_true",
+                     help="do not infer a metadata filter from the question")
     ask.add_argument("--stream", action="store_true", help="stream answer tokens (needs an LLM)")
     ask.add_argument("--llm-base-url", default=None,
                      help="OpenAI-compatible endpoint (or $RAG_AGENT_LLM_BASE_URL)")
@@ -98,7 +109,8 @@ def _ask(index: object, args: argparse.Namespace) -> int:
     if args.llm_base_url or os.environ.get("RAG_AGENT_LLM_BASE_URL") or args.llm_model:
         chat = make_chat_model(args.llm_base_url, args.llm_model)
     agent = build_agent(index, chat)
-    context = {"k": args.k, "tenant": args.tenant, "filter": args.filter}
+    context = {"k": args.k, "tenant": args.tenant, "filter": args.filter,
+               "auto_filter": not args.no_auto_filter}
     result: dict = {}
     streamed = False
     if args.stream and chat is not None:
@@ -117,6 +129,8 @@ def _ask(index: object, args: argparse.Namespace) -> int:
         result = agent.invoke({"question": args.question}, context=context)
     print(f"task: {result.get('task')}  tool: {result.get('tool')}"
           + (f"  targets: {', '.join(result['targets'])}" if result.get("targets") else ""))
+    if result.get("inferred_filter"):
+        print(f"inferred filter: {json.dumps(result['inferred_filter'])}")
     if not streamed:
         print(f"answer: {result.get('answer')}")
     for c in result.get("citations", []):
@@ -148,10 +162,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "ingest":
             with RagIndex.open(folder, embedder=args.model) as index:
                 report = index.add_paths(args.paths, tenant=args.tenant, metadata=_meta(args.meta),
+                                         template=args.template, extract=args.extract,
                                          encoding=args.encoding, progress=not args.no_progress)
                 if args.json:
                     data = {k: v for k, v in vars(report).items() if k != "acknowledged"}
                     data["skipped"] = [vars(s) for s in report.skipped]
+                    data["warnings"] = [vars(s) for s in report.warnings]
                     print(json.dumps(data, indent=2))
                 else:
                     print("\n".join(report.summary_lines()))
@@ -160,6 +176,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         with RagIndex.open(folder, create=False) as index:
             if args.command == "stats":
                 print("\n".join(index.stats().lines()))
+            elif args.command == "catalogue":
+                cat = index.catalogue(tenant=args.tenant)
+                print(json.dumps(cat.to_dict(), indent=2) if args.json
+                      else "\n".join(cat.lines()))
             elif args.command == "delete":
                 removed = index.delete_source(args.source, tenant=args.tenant)
                 resolved = str(Path(args.source).resolve())

@@ -22,6 +22,9 @@ class Context:
         "description": "Documents picked by summary before parent-chunk search."})
     hybrid: bool = field(default=False, metadata={
         "description": "Rank by dense + BM25 keyword search fused by reciprocal rank."})
+    auto_filter: bool = field(default=True, metadata={
+        "description": "Infer a metadata filter from the question (companies, periods, "
+                       "'latest') over the index's catalogue; AND-ed with `filter`."})
     tenant: str = field(default=DEFAULT_TENANT, metadata={
         "description": "Only this tenant's documents are searched."})
     filter: dict[str, Any] | None = field(default=None, metadata={
@@ -37,6 +40,8 @@ class Context:
         "description": "Seconds before a chat-model call falls back to the offline path."})
     classify_prompt: str = field(default=prompts.CLASSIFY_PROMPT, metadata={
         "description": "Prompt of the LLM task classifier."})
+    filter_prompt: str = field(default=prompts.FILTER_PROMPT, metadata={
+        "description": "Prompt of the LLM filter inference (answers over the catalogue)."})
     targets_prompt: str = field(default=prompts.TARGETS_PROMPT, metadata={
         "description": "Prompt that lists what a comparison compares."})
     fact_prompt: str = field(default=prompts.FACT_PROMPT, metadata={

@@ -1,6 +1,7 @@
 """`build_agent`: the compiled LangGraph state machine.
 
-    START -> classify -> route_task -> summary | sentence_window | parent_chunk -> grade
+    START -> classify -> infer_filter -> route_task -> summary | sentence_window | parent_chunk
+                                                     -> grade
                                     -> plan_compare -> Send(compare_target) per target
           grade -> (retry: the other tool, at most twice) | synthesize -> END
 """
@@ -42,6 +43,7 @@ def build_agent(
     graph = StateGraph(State, context_schema=Context, input_schema=InputState,
                        output_schema=OutputState)
     graph.add_node("classify", nodes.classify)
+    graph.add_node("infer_filter", nodes.infer_filter)
     graph.add_node("summary", nodes.summary)
     graph.add_node("sentence_window", nodes.sentence_window)
     graph.add_node("parent_chunk", nodes.parent_chunk)
@@ -51,8 +53,9 @@ def build_agent(
     graph.add_node("synthesize", nodes.synthesize)
 
     graph.add_edge(START, "classify")
+    graph.add_edge("classify", "infer_filter")
     graph.add_conditional_edges(
-        "classify", route_task, ["summary", "sentence_window", "parent_chunk", "plan_compare"])
+        "infer_filter", route_task, ["summary", "sentence_window", "parent_chunk", "plan_compare"])
     for tool in ("summary", "sentence_window", "parent_chunk"):
         graph.add_edge(tool, "grade")
     graph.add_conditional_edges(

@@ -12,6 +12,7 @@ from typing_extensions import TypedDict
 from rag_agent.agent.classify import TASKS, OfflineTaskClassifier
 from rag_agent.agent.compare import Target, offline_targets
 from rag_agent.agent.context import Context
+from rag_agent.agent.infer import llm_infer_filter
 from rag_agent.agent.llm import TargetList, TaskChoice, call_or_none
 from rag_agent.agent.state import State
 from rag_agent.agent.synthesize import (
@@ -23,6 +24,7 @@ from rag_agent.agent.synthesize import (
     number_passages,
     unique_passages,
 )
+from rag_agent.retrieval.autofilter import and_filters, infer_filter
 from rag_agent.retrieval.tools import make_retrievers
 
 __all__ = ["AgentNodes", "TargetTask", "route_after_grade", "route_task"]
@@ -38,6 +40,7 @@ class TargetTask(TypedDict):
 
     question: str
     target: Target
+    inferred_filter: dict[str, Any] | None
 
 
 def route_task(state: State) -> Tool:
@@ -72,9 +75,12 @@ class AgentNodes:
         """The chat model answering in `schema` by function calling (works with local servers)."""
         return self.chat_model.with_structured_output(schema, method="function_calling")
 
-    def _retrievers(self, ctx: Context, **overrides: Any) -> dict[str, Any]:
+    def _retrievers(self, ctx: Context, state: State | None = None,
+                    **overrides: Any) -> dict[str, Any]:
+        """Retrievers under the caller's filter AND the inferred one (tenant always kept)."""
+        flt = and_filters(ctx.filter, (state or {}).get("inferred_filter"))
         opts = {"k": ctx.k, "window": ctx.window, "route_docs": ctx.route_docs,
-                "filter": ctx.filter, "tenant": ctx.tenant, "hybrid": ctx.hybrid, **overrides}
+                "filter": flt, "tenant": ctx.tenant, "hybrid": ctx.hybrid, **overrides}
         return make_retrievers(self.index, **opts)
 
     def classify(self, state: State, runtime: Runtime[Context]) -> dict[str, Any]:
@@ -91,9 +97,33 @@ class AgentNodes:
         task, p = self.classifier.predict(question)
         return {"task": task, "task_confidence": p, "classified_by": "offline", "notes": notes}
 
+    def infer_filter(self, state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+        """A metadata filter from the question over the catalogue (chat model first, if any)."""
+        ctx = runtime.context or Context()
+        if not ctx.auto_filter:
+            return {"inferred_filter": None, "filter_trace": ["auto_filter is off"],
+                    "target_filters": []}
+        question = state["question"]
+        trace: list[str] = []
+        inference = None
+        if self.chat_model is not None:
+            inference = llm_infer_filter(
+                self.chat_model, self.index, question, ctx.filter_prompt, tenant=ctx.tenant,
+                base_filter=ctx.filter, timeout=ctx.llm_timeout)
+            if inference is not None and inference.filter is None:
+                trace += inference.trace + ["offline inference used"]
+                inference = None
+        if inference is None:
+            inference = infer_filter(self.index, question, tenant=ctx.tenant,
+                                     base_filter=ctx.filter)
+        return {"inferred_filter": inference.filter, "filter_trace": trace + inference.trace,
+                "filter_fallback": inference.fallback, "target_filters": inference.targets,
+                "notes": [f"filter fallback: {inference.fallback}"] if inference.fallback
+                else []}
+
     def _tool(self, name: str, state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         ctx = runtime.context or Context()
-        docs = self._retrievers(ctx)[name].invoke(state["question"])
+        docs = self._retrievers(ctx, state)[name].invoke(state["question"])
         return {"documents": docs, "tool": name}
 
     def summary(self, state: State, runtime: Runtime[Context]) -> dict[str, Any]:
@@ -124,6 +154,11 @@ class AgentNodes:
             "SELECT DISTINCT title FROM documents WHERE tenant = ?", (ctx.tenant,))]
         notes: list[str] = []
         targets: list[Target] = []
+        if len(state.get("target_filters") or []) >= 2:
+            plan = [{"name": t["name"], "title": None, "filter": t["filter"]}
+                    for t in state["target_filters"]]
+            return {"targets": [t["name"] for t in plan], "tool": "parent_chunk",
+                    "notes": ["targets from the inferred filter"], "plan": plan}
         if self.chat_model is not None:
             out, why = call_or_none(lambda: self._structured(TargetList).invoke(
                 ctx.targets_prompt.format(question=question)), ctx.llm_timeout)
@@ -141,13 +176,14 @@ class AgentNodes:
     def fan_out(self, state: State) -> list[Send]:
         """One routed parent-chunk retrieval per target (the whole question if none)."""
         plan = state.get("plan") or [{"name": "", "title": None}]
-        return [Send("compare_target", TargetTask(question=state["question"], target=t))
+        return [Send("compare_target", TargetTask(question=state["question"], target=t,
+                                                  inferred_filter=state.get("inferred_filter")))
                 for t in plan]
 
     def compare_target(self, task: TargetTask, runtime: Runtime[Context]) -> dict[str, Any]:
         ctx = runtime.context or Context()
         target = task["target"]
-        flt = ctx.filter
+        flt = and_filters(ctx.filter, target.get("filter") or task.get("inferred_filter"))
         if target.get("title"):
             restrict = {"title": target["title"]}
             flt = {"$and": [flt, restrict]} if flt else restrict

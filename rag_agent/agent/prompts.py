@@ -1,13 +1,19 @@
 """Default prompts, one per task; each is a `Context` field so it can be edited in Studio."""
 
-__all__ = ["CLASSIFY_PROMPT", "COMPARISON_PROMPT", "FACT_PROMPT", "SUMMARY_PROMPT",
-           "TARGETS_PROMPT"]
+__all__ = ["CLASSIFY_PROMPT", "COMPARISON_PROMPT", "FACT_PROMPT", "FILTER_PROMPT",
+           "SUMMARY_PROMPT", "TARGETS_PROMPT"]
 
 CLASSIFY_PROMPT = (
     "Classify the user's question into one task:\n"
     "- fact: looks up a specific fact, figure, reason, or what someone said\n"
     "- summary: asks to summarize or give the main points of a document or discussion\n"
     "- comparison: compares two or more things, or asks how something changed over time\n"
+    "Question: {question}"
+)
+
+FILTER_PROMPT = (
+    "Which documents does this question ask about? Fill in only the fields the question names "
+    "(a company, a year, a quarter...), using the allowed values; leave the others empty.\n"
     "Question: {question}"
 )
 

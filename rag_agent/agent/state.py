@@ -48,6 +48,10 @@ class OutputState(TypedDict, total=False):
     """The retrieval tool that was used."""
     targets: list[str]
     """What a comparison compared."""
+    inferred_filter: dict[str, Any] | None
+    """The metadata filter inferred from the question (AND-ed with the caller's), or None."""
+    filter_trace: list[str]
+    """How the filter was inferred: matches, resolved periods, drops and fallbacks."""
 
 
 class State(InputState, OutputState, total=False):
@@ -61,6 +65,10 @@ class State(InputState, OutputState, total=False):
     """Passages from the tool (not comparisons)."""
     evidence: Annotated[list[Evidence], operator.add]
     """Passages per comparison target; each fan-out branch appends its own."""
+    filter_fallback: str | None
+    """Why an inferred filter was relaxed or dropped (it matched no document)."""
+    target_filters: list[dict[str, Any]]
+    """One inferred {"name", "filter"} per compared value (several periods or companies)."""
     plan: list[dict[str, Any]]
     """Comparison targets with the index title each one matched (if any)."""
     retry: bool

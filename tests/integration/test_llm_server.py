@@ -141,3 +141,34 @@ def test_cli_ask_streams_the_model_answer(server: Server, tmp_path: Path) -> Non
     assert rest.startswith("fact") or rest.split()[0] in {"summary", "comparison"}
     assert "avalon.txt)" in rest  # citations follow
     assert server.requests() >= 2
+
+
+def test_llm_filter_inference_is_validated_before_use(server: Server, tmp_path: Path,
+                                                      real_embedder) -> None:
+    """Whatever the model proposes, only catalogue values reach retrieval; the rest is traced."""
+    from rag_agent.agent.infer import llm_infer_filter
+    from rag_agent.agent.prompts import FILTER_PROMPT
+
+    docs = [SourceDocument(d.source_id, d.text, d.title, {"region": region, "year": year})
+            for d, region, year in zip(DOCS, ("coast", "desert"), (2021, 2023), strict=True)]
+    with RagIndex.open(tmp_path / "ix", embedder=real_embedder) as ix:
+        ix.add_documents(docs)
+        chat = make_chat_model(server.url, "smollm2", max_tokens=64)
+        cat = ix.catalogue()
+        question = "What was the population of the desert city in 2023?"
+        direct = llm_infer_filter(chat, ix, question, FILTER_PROMPT, tenant="default",
+                                  base_filter=None, timeout=60)
+        assert direct is not None and direct.trace  # it answered or said why not
+        if direct.filter is not None:
+            for name, value in direct.filter.items():
+                assert value in cat[name].values, (name, value)
+        result = build_agent(ix, chat).invoke({"question": question})
+        applied = result["inferred_filter"]
+        if any(t.startswith("llm:") for t in result["filter_trace"]):
+            assert applied is not None
+        for name, value in (applied or {}).items():
+            if not name.startswith("$"):
+                assert value in cat[name].values, (name, value)
+        # the offline inference takes over whenever the model's filter is unusable
+        assert applied is not None and ix.count_documents(applied) >= 1
+    assert server.requests() >= 3

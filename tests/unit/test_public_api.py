@@ -4,6 +4,7 @@ import rag_agent
 def test_public_api_is_explicit_and_sorted() -> None:
     assert rag_agent.__all__ == sorted(rag_agent.__all__)
     assert rag_agent.__all__ == [
+        "Catalogue",
         "ConfigError",
         "Context",
         "Hit",
@@ -11,12 +12,16 @@ def test_public_api_is_explicit_and_sorted() -> None:
         "IndexMismatchError",
         "IndexStats",
         "IndexVectorStore",
+        "Inference",
         "IngestReport",
         "InvalidFilterError",
+        "LLMMetadataExtractor",
         "LLMSummarizer",
         "LangChainEmbedder",
         "MissingExtraError",
+        "OfflineExtractor",
         "OfflineTaskClassifier",
+        "PathTemplate",
         "RagAgentError",
         "RagIndex",
         "RoutedParentRetriever",
@@ -27,6 +32,7 @@ def test_public_api_is_explicit_and_sorted() -> None:
         "SourceDocument",
         "SummaryRetriever",
         "build_agent",
+        "infer_filter",
         "make_chat_model",
         "make_retrievers",
         "make_tools",
