@@ -44,6 +44,8 @@ bench: $(STAMP)
 	    $(BIN)/rag-agent eval $$set --workdir $(BENCH_WORK) --out bench/results/eval --no-progress \
 	    || exit 1; done
 	$(BIN)/python bench/cost_bench.py --dataset sec10q --out bench/results/cost_sec10q.json
+	$(BIN)/python bench/autofilter_llm.py --index $(BENCH_WORK)/sec10q/ours-template+text \
+	    --out bench/results/autofilter_llm_sec10q.json
 
 clean:
 	rm -rf $(VENV) .demo_index .pytest_cache .rag_eval

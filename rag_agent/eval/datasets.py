@@ -52,7 +52,8 @@ def load_sec10q(data: Path, quick: bool = False) -> EvalSet:
                                  {d: 1 for d in rec["gold_docs"]}, rec["question_type"],
                                  _SEC_TASKS.get(rec["question_type"])))
     out = EvalSet("sec10q", docs, queries, depth=60,
-                  notes=["title = file name (e.g. '2023 Q3 AAPL'), given to every system"])
+                  notes=["title = file name (e.g. '2023 Q3 AAPL'), given to every system"],
+                  template="{year} {quarter} {ticker}")
     return _quick(out, queries=12, docs=4) if quick else out
 
 
@@ -133,7 +134,8 @@ def _quick(full: EvalSet, queries: int = QUICK_QUERIES, docs: int = QUICK_DOCS) 
     gold = [d for d in full.docs if d.key in wanted]
     filler = [d for d in full.docs if d.key not in wanted][: max(0, docs - len(gold))]
     cut = [CorpusDoc(d.key, d.title, d.text[:QUICK_DOC_CHARS], d.metadata) for d in gold + filler]
-    return EvalSet(full.name, cut, picked, full.depth, [*full.notes, "quick slice"])
+    return EvalSet(full.name, cut, picked, full.depth, [*full.notes, "quick slice"],
+                   template=full.template)
 
 
 def _quick_qmsum(full: EvalSet) -> EvalSet:

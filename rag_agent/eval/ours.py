@@ -12,7 +12,8 @@ from rag_agent.eval.types import CorpusDoc, EvalQuery, Passage, Retrieve
 from rag_agent.ingest.loaders import SourceDocument
 from rag_agent.retrieval.tools import make_retrievers
 
-__all__ = ["AGENT_MAX_K", "KEY_FIELD", "AgentStrategy", "as_source_documents", "our_strategies"]
+__all__ = ["AGENT_MAX_K", "KEY_FIELD", "AgentStrategy", "as_source_documents", "our_strategies",
+           "passage_of", "scope_filter"]
 
 KEY_FIELD = "eval_key"
 """Metadata field holding `CorpusDoc.key`, so a query's scope becomes a metadata filter."""
@@ -26,11 +27,11 @@ def as_source_documents(docs: Iterable[CorpusDoc]) -> list[SourceDocument]:
             for d in docs]
 
 
-def _scope_filter(query: EvalQuery) -> dict[str, Any] | None:
+def scope_filter(query: EvalQuery) -> dict[str, Any] | None:
     return {KEY_FIELD: {"$in": list(query.scope)}} if query.scope else None
 
 
-def _passage(doc: Document) -> Passage:
+def passage_of(doc: Document) -> Passage:
     meta = doc.metadata
     start, end = (meta.get("start"), meta.get("end")) if meta.get("kind") == "parent" else (None, None)
     return Passage(meta["source_id"], doc.page_content, start, end)
@@ -38,8 +39,8 @@ def _passage(doc: Document) -> Passage:
 
 def _retrieve_with(retriever: Any) -> Retrieve:
     def retrieve(query: EvalQuery, k: int) -> list[Passage]:
-        docs = retriever.invoke(query.text, k=k, filter=_scope_filter(query))
-        return [_passage(d) for d in docs]
+        docs = retriever.invoke(query.text, k=k, filter=scope_filter(query))
+        return [passage_of(d) for d in docs]
     return retrieve
 
 
@@ -72,16 +73,17 @@ class AgentStrategy:
 
     name = "ours: agent (own tool choice)"
 
-    def __init__(self, index: Any, *, route_docs: int = 10) -> None:
+    def __init__(self, index: Any, *, route_docs: int = 10, name: str | None = None) -> None:
         from rag_agent.agent.graph import build_agent
 
+        self.name = name or self.name
         self.agent = build_agent(index)
         self.route_docs = route_docs
         self.choices: dict[str, tuple[str, str]] = {}
 
     def __call__(self, query: EvalQuery, k: int) -> list[Passage]:
         context = {"k": min(k, AGENT_MAX_K), "route_docs": self.route_docs,
-                   "filter": _scope_filter(query)}
+                   "filter": scope_filter(query)}
         documents: list[Document] = []
         evidence: list[list[Document]] = []
         task = tool = ""
@@ -99,4 +101,4 @@ class AgentStrategy:
         self.choices[query.qid] = (task, tool)
         if evidence:
             documents = [d for d in chain.from_iterable(zip_longest(*evidence)) if d is not None]
-        return [_passage(d) for d in documents]
+        return [passage_of(d) for d in documents]

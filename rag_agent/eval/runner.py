@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from rag_agent.errors import ConfigError
+from rag_agent.eval.auto import auto_agent, auto_strategies, build_variant, metadata_variants
 from rag_agent.eval.cache import CachedEmbeddings
 from rag_agent.eval.datasets import load_dataset
 from rag_agent.eval.ours import AgentStrategy, as_source_documents, our_strategies
@@ -129,6 +130,18 @@ def run_eval(dataset: str, data_dir: Path, *, workdir: Path, systems: Iterable[s
         if "agent" in chosen:
             agent = AgentStrategy(index, route_docs=route)
             strategies[agent.name] = agent
+        variants = []
+        if "auto" in chosen:
+            for variant, options in metadata_variants(data).items():
+                t0 = time.perf_counter()
+                vindex = build_variant(index, folder / f"ours-{variant}", data, options)
+                variants.append(vindex)
+                builds[f"ours [{variant} metadata]"] = {
+                    "seconds": round(time.perf_counter() - t0, 1), "options": options}
+                strategies.update(auto_strategies(vindex, variant, route_docs=route))
+                if variant == list(metadata_variants(data))[-1]:
+                    auto = auto_agent(vindex, variant, route_docs=route)
+                    strategies[auto.name] = auto
         embeddings = CachedEmbeddings(index.embedder, folder / "embedding_cache.sqlite",
                                       index.embedder.model_id)
         strategies.update(_baselines(data, chosen, embeddings, builds))
@@ -145,6 +158,8 @@ def run_eval(dataset: str, data_dir: Path, *, workdir: Path, systems: Iterable[s
         }
         if agent is not None:
             result["agent"] = _task_accuracy(data, agent)
+        for vindex in variants:
+            vindex.close()
     return result
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 __all__ = ["SYSTEMS", "CorpusDoc", "EvalQuery", "EvalSet", "Passage", "Retrieve"]
 
-SYSTEMS = ("ours", "hybrid", "agent", "langchain", "bm25", "llamaindex")
+SYSTEMS = ("ours", "hybrid", "agent", "auto", "langchain", "bm25", "llamaindex")
 """Groups of strategies an evaluation run can select (`rag-agent eval --strategy`)."""
 
 
@@ -52,6 +52,8 @@ class EvalSet:
     queries: list[EvalQuery]
     depth: int = 100
     notes: list[str] = field(default_factory=list)
+    template: str | None = None
+    """File-name template of the corpus's document keys, for metadata at ingest."""
 
 
 @dataclass(frozen=True)
