@@ -129,12 +129,12 @@ def _ask(index: object, args: argparse.Namespace) -> int:
         result = agent.invoke({"question": args.question}, context=context)
     print(f"task: {result.get('task')}  tool: {result.get('tool')}"
           + (f"  targets: {', '.join(result['targets'])}" if result.get("targets") else ""))
-    if result.get("inferred_filter"):
-        print(f"inferred filter: {json.dumps(result['inferred_filter'])}")
     if not streamed:
         print(f"answer: {result.get('answer')}")
     for c in result.get("citations", []):
         print(f"  [{c['n']}] {c['title']} ({c['source_id']})")
+    if result.get("inferred_filter"):
+        print(f"inferred filter: {json.dumps(result['inferred_filter'])}")
     return 0
 
 

@@ -1,8 +1,8 @@
 """`build_agent`: the compiled LangGraph state machine.
 
     START -> classify -> infer_filter -> route_task -> summary | sentence_window | parent_chunk
-                                                     -> grade
-                                    -> plan_compare -> Send(compare_target) per target
+                                                    -> grade
+                                                  -> plan_compare -> Send(compare_target) per target
           grade -> (retry: the other tool, at most twice) | synthesize -> END
 """
 

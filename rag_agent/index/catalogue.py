@@ -25,8 +25,8 @@ __all__ = ["ALIAS_SOURCES", "Catalogue", "FieldInfo", "build_catalogue"]
 ALIAS_SOURCES = ("organizations", "organization", "company", "companies")
 """Fields whose names become aliases of other fields' values."""
 SHOWN_VALUES = 50
-ID_FIELDS = frozenset({"source", "source_id", "id", "_id", "record_id", "doc_id", "file", "path",
-                       "url", "eval_key"})
+ID_FIELDS = frozenset({"source", "source_id", "title", "id", "_id", "record_id", "doc_id",
+                       "file", "path", "url", "eval_key"})
 """Fields that name a document, never a set of documents."""
 MIN_DOCS_ID = 10
 """Below this many documents, a field with one value per document may still be a real
@@ -160,8 +160,10 @@ def _mine_aliases(rows: list[dict[str, Any]], values: dict[str, Counter[Any]],
         names_in.append(names)
     out: dict[str, dict[Any, list[str]]] = {}
     for name, counter in values.items():
-        if kinds[name] not in ("str", "list") or len(counter) < 2 or all(
-                _CODE.match(str(v)) for v in counter):  # periods ("Q3") have no names
+        unique = len(counter) == len(rows) >= MIN_DOCS_ID
+        codes = all(_CODE.match(str(v)) for v in counter)  # periods ("Q3") have no names
+        if name in ID_FIELDS or unique or codes or kinds[name] not in ("str", "list") \
+                or len(counter) < 2:
             continue
         if name in ALIAS_SOURCES:  # a name's own shorter forms
             found = {v: name_variants(v)[1:] for v in counter if isinstance(v, str)}
@@ -177,7 +179,7 @@ def _mine_aliases(rows: list[dict[str, Any]], values: dict[str, Counter[Any]],
         for alias, vals in holders.items():
             if len(vals) == 1:
                 (value,) = vals
-                if value is not None and str(value).lower() != alias.lower():
+                if value is not None and str(value) != alias:  # "Acme" for ACME is news
                     per_value[value].append(alias)
         if per_value:
             out[name] = {v: sorted(a, key=str.lower) for v, a in per_value.items()}

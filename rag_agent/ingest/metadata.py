@@ -41,6 +41,7 @@ _SUFFIXES = ("Inc", "Incorporated", "Corporation", "Corp", "Company", "Co", "Ltd
              "LLC", "L.L.C", "PLC", "N.V", "S.A", "AG", "SE", "GmbH", "Holdings", "Group",
              "Bank", "University")
 _SUFFIX = "(?:" + "|".join(re.escape(v) for s in _SUFFIXES for v in {s, s.upper()}) + r")\b\.?"
+_ABBREVIATED = {"inc", "corp", "co", "ltd", "l.l.c", "n.v", "s.a", "plc"}
 _GENERIC = {"smaller", "reporting", "emerging", "growth", "holding", "parent", "operating",
             "our", "this", "such", "the", "shell", "accelerated", "large", "filer", "investment",
             "subsidiary", "each", "any", "other", "insurance", "trust"}
@@ -104,6 +105,8 @@ def organization_names(text: str, limit: int = MAX_ORGANIZATIONS) -> list[str]:
     seen: set[str] = set()
     for m in _ORG.finditer(text):
         name = _LEADING.sub("", " ".join(m.group(0).split())).rstrip(",")
+        if name.endswith(".") and name.split()[-1].rstrip(".").lower() not in _ABBREVIATED:
+            name = name[:-1]  # the sentence's full stop, not part of "Corporation"
         key = name.lower().rstrip(".")
         words = [w.lower() for w in name.split()[:-1]]
         if len(name) > 3 and key not in seen and not all(w in _GENERIC for w in words):

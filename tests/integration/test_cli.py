@@ -76,3 +76,32 @@ def test_ask_prints_task_tool_answer_and_citations(tmp_path: Path) -> None:
     assert lines[0] == "task: fact  tool: sentence_window"
     assert lines[1].startswith("answer: The museum closes at five. [1]")
     assert "[1] museum (" in run.stdout
+
+
+def test_ingest_with_template_and_extractor_then_catalogue_and_ask(tmp_path: Path) -> None:
+    docs = tmp_path / "filings"
+    docs.mkdir()
+    for year, quarter, ticker, name in [(2023, "Q2", "ACME", "Acme Corporation"),
+                                        (2023, "Q3", "ACME", "Acme Corporation"),
+                                        (2023, "Q3", "GLBX", "Globex Inc.")]:
+        (docs / f"{year} {quarter} {ticker}.txt").write_text(
+            f"{name}. Quarterly report for {quarter} {year}. Revenue grew in the quarter. "
+            f"The company hired more engineers.")
+    (docs / "notes.txt").write_text("Loose notes with no period. Nothing else here.")
+    ix = str(tmp_path / "ix")
+    run = cli("ingest", str(docs), "--index", ix, "--no-progress", "--json",
+              "--template", "{year} {quarter} {ticker}", "--extract", "offline")
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout)
+    assert report["added"] == 4
+    assert [Path(w["source"]).name for w in report["warnings"]] == ["notes.txt"]
+    cat = cli("catalogue", "--index", ix)
+    assert "ticker (str, 3 docs): ACME=2, GLBX=1" in cat.stdout
+    assert "ACME also called: Acme, Acme Corporation" in cat.stdout
+    ask = cli("ask", "How did Acme's revenue change in Q3 2023?", "--index", ix)
+    assert ask.returncode == 0, ask.stderr
+    assert "2023 Q3 ACME" in ask.stdout and "2023 Q2 ACME" not in ask.stdout
+    assert ask.stdout.splitlines()[-1].startswith("inferred filter: ")
+    off = cli("ask", "How did Acme's revenue change in Q3 2023?", "--index", ix,
+              "--no-auto-filter")
+    assert "inferred filter" not in off.stdout

@@ -57,8 +57,8 @@ def test_identifier_detection(cat: Catalogue) -> None:
     assert not one["kind"].identifier  # a single document proves nothing
     five = build_catalogue([{"ticker": t} for t in ("A", "B", "C", "D", "E")], "t", 0)
     assert not five["ticker"].identifier  # five companies, one filing each: a category
-    many = build_catalogue([{"title": f"doc {n}"} for n in range(12)], "t", 0)
-    assert many["title"].identifier  # one value per document in a larger set
+    many = build_catalogue([{"name": f"doc {n}"} for n in range(12)], "t", 0)
+    assert many["name"].identifier  # one value per document in a larger set
 
 
 def test_mixed_types_read_as_str() -> None:
@@ -120,7 +120,7 @@ def test_index_catalogue_counts(index: RagIndex) -> None:
     assert cat["ticker"].values == {"AAPL": 2, "MSFT": 2}
     assert cat["year"].values == {2022: 2, 2023: 2}
     assert cat["source_id"].identifier  # an id field
-    assert not cat["title"].identifier  # four documents: too few to call titles ids
+    assert cat["title"].identifier  # a title names one document
     assert index.catalogue() is cat  # cached while the index is unchanged
 
 
