@@ -82,8 +82,9 @@ def llm_infer_filter(chat_model: Any, index: Any, question: str, prompt: str, *,
     schema = catalogue_schema(cat)
     if not schema.model_fields:
         return None
-    runnable = chat_model.with_structured_output(schema, method="function_calling")
-    out, why = call_or_none(lambda: runnable.invoke(prompt.format(question=question)), timeout)
+    out, why = call_or_none(  # a model without tool calling fails here too, not the graph
+        lambda: chat_model.with_structured_output(schema, method="function_calling").invoke(
+            prompt.format(question=question)), timeout)
     result = Inference()
     if out is None:
         result.trace.append(f"llm filter unusable ({why or 'no answer'})")

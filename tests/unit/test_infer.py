@@ -116,3 +116,13 @@ def test_llm_uses_the_tenants_catalogue(filings_index: RagIndex) -> None:
     assert infer(FakeChat({"ticker": "AAPL"}), filings_index, tenant="b").filter is None
     assert infer(FakeChat({"ticker": "tesla"}), filings_index, tenant="b").filter == {
         "ticker": "TSLA"}
+
+
+def test_llm_without_tool_calling_is_a_fallback_not_an_error(filings_index: RagIndex) -> None:
+    class NoTools:
+        def with_structured_output(self, schema: type, method: str = "") -> None:
+            raise NotImplementedError("no tool calling")
+
+    result = infer(NoTools(), filings_index)
+    assert result is not None and result.filter is None
+    assert "NotImplementedError" in result.trace[0]
