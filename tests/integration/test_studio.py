@@ -73,13 +73,22 @@ def test_langgraph_dev_serves_agent_and_indexer(server: str, tmp_path: Path) -> 
     assert graphs == {"agent", "indexer"}
 
     note = tmp_path / "note.md"
-    note.write_text("# Lighthouse\n\nThe lighthouse keeper lights the lamp at 6 pm every day.")
+    note.write_text("---\nkind: manual\n---\n# Lighthouse\n\n"
+                    "The lighthouse keeper lights the lamp at 6 pm every day.")
+    log = tmp_path / "log.md"
+    log.write_text("---\nkind: log\n---\n# Lighthouse log\n\nThe lamp was lit late on Monday.")
     indexed = _call(f"{server}/runs/wait",
-                    {"assistant_id": "indexer", "input": {"paths": [str(note)]}})
-    assert indexed["report"]["added"] == 1 and indexed["report"]["skipped"] == []
+                    {"assistant_id": "indexer", "input": {"paths": [str(note), str(log)]}})
+    assert indexed["report"]["added"] == 2 and indexed["report"]["skipped"] == []
 
     out = _call(f"{server}/runs/wait", {"assistant_id": "agent", "input": {
         "question": "When does the lighthouse keeper light the lamp?"}})
     assert out["task"] == "fact" and out["tool"] == "sentence_window"
     assert "The lighthouse keeper lights the lamp at 6 pm every day." in out["answer"]
     assert any(c["source_id"] == str(note.resolve()) for c in out["citations"])
+
+    # the filter inferred from the question (front matter field "kind") is part of the output
+    out = _call(f"{server}/runs/wait", {"assistant_id": "agent", "input": {
+        "question": "According to the log, when was the lamp lit?"}})
+    assert out["inferred_filter"] == {"kind": "log"}, out.get("filter_trace")
+    assert {c["source_id"] for c in out["citations"]} == {str(log.resolve())}
