@@ -20,7 +20,7 @@ from typing import Any
 
 from rag_agent.errors import InvalidFilterError
 
-__all__ = ["Filter", "compile_filter", "normalize_value"]
+__all__ = ["Filter", "and_filters", "compile_filter", "normalize_value"]
 
 Filter = dict[str, Any]
 _FIELD = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_\-]*(\.[A-Za-z0-9_\-]+)*$")
@@ -33,6 +33,14 @@ def normalize_value(value: Any) -> Any:
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     return value
+
+
+def and_filters(*filters: Filter | None) -> Filter | None:
+    """The AND of the non-empty filters (None when there are none)."""
+    parts = [f for f in filters if f]
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else {"$and": parts}
 
 
 def _path(field: str) -> str:
