@@ -69,7 +69,7 @@ class FieldInfo:
                 "aliases": {str(v): a for v, a in self.aliases.items()}}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity: hashable, so derived matchers can be cached
 class Catalogue:
     """Fields of one tenant's documents at one index generation."""
 

@@ -15,6 +15,7 @@ the caller's filter and the tenant, never a replacement for them.
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,18 +87,30 @@ def _surface_pattern(surface: str, alias: bool) -> re.Pattern[str] | None:
     return re.compile(r"(?<![\w-])" + body + r"(?![\w-])", 0 if code else re.I)
 
 
-def _mentions(question: str, fields: list[FieldInfo]) -> list[_Mention]:
-    found: list[_Mention] = []
-    for info in fields:
-        for value in info.values:
-            if not isinstance(value, str):
-                continue
-            for n, surface in enumerate([value, *info.aliases.get(value, [])]):
-                pattern = _surface_pattern(surface, alias=n > 0)
-                if pattern is None:
+_Surface = tuple[re.Pattern[str], str, Any]
+_SURFACES: weakref.WeakKeyDictionary[Catalogue, list[_Surface]] = weakref.WeakKeyDictionary()
+
+
+def _surfaces(cat: Catalogue, fields: list[FieldInfo]) -> list[_Surface]:
+    """(pattern, field, value) for every value and alias, compiled once per catalogue."""
+    cached = _SURFACES.get(cat)
+    if cached is None:
+        cached = []
+        for info in fields:
+            for value in info.values:
+                if not isinstance(value, str):
                     continue
-                for m in pattern.finditer(question):
-                    found.append(_Mention(info.name, value, m.start(), m.end(), m.group(0)))
+                for n, surface in enumerate([value, *info.aliases.get(value, [])]):
+                    pattern = _surface_pattern(surface, alias=n > 0)
+                    if pattern is not None:
+                        cached.append((pattern, info.name, value))
+        _SURFACES[cat] = cached
+    return cached
+
+
+def _mentions(question: str, surfaces: list[_Surface]) -> list[_Mention]:
+    found = [_Mention(name, value, m.start(), m.end(), m.group(0))
+             for pattern, name, value in surfaces for m in pattern.finditer(question)]
     # a mention inside a longer one (of any field) is not a mention of its own
     found.sort(key=lambda m: m.start - m.end)
     kept: list[_Mention] = []
@@ -116,7 +129,7 @@ def infer_filter(index: Any, question: str, *, tenant: str = DEFAULT_TENANT,
     cat = index.catalogue(tenant=tenant)
     out = Inference()
     pf = period_fields(cat)
-    mentions = _mentions(question, _entity_fields(cat, pf))
+    mentions = _mentions(question, _surfaces(cat, _entity_fields(cat, pf)))
     by_field: dict[str, list[_Mention]] = {}
     for m in mentions:
         if all(x.value != m.value for x in by_field.get(m.field, [])):

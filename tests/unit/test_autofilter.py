@@ -190,3 +190,13 @@ def test_other_tenant_resolves_its_own_values(filings_index: RagIndex) -> None:
     assert selected(filings_index, inference.filter, tenant="b") == [("TSLA", 2023, "Q3")]
     assert selected(filings_index, inference.filter) == []  # never another tenant's documents
     assert infer_filter(filings_index, "Apple revenue", tenant="b").filter is None
+
+
+def test_value_patterns_are_compiled_once_per_catalogue(filings_index: RagIndex) -> None:
+    from rag_agent.retrieval import autofilter
+
+    infer_filter(filings_index, "Apple in Q3 2023")
+    cat = filings_index.catalogue()
+    first = autofilter._SURFACES[cat]
+    infer_filter(filings_index, "Microsoft in Q2 2023")
+    assert filings_index.catalogue() is cat and autofilter._SURFACES[cat] is first
