@@ -15,7 +15,8 @@ from pydantic import Field, create_model
 
 from rag_agent.agent.llm import call_or_none
 from rag_agent.index.catalogue import Catalogue
-from rag_agent.retrieval.autofilter import Inference, and_filters, filterable_fields
+from rag_agent.index.filters import and_filters
+from rag_agent.retrieval.autofilter import Inference, filterable_fields
 
 __all__ = ["catalogue_schema", "llm_infer_filter", "validate_proposal"]
 

@@ -24,7 +24,8 @@ from rag_agent.agent.synthesize import (
     number_passages,
     unique_passages,
 )
-from rag_agent.retrieval.autofilter import and_filters, infer_filter
+from rag_agent.index.filters import and_filters
+from rag_agent.retrieval.autofilter import infer_filter
 from rag_agent.retrieval.tools import make_retrievers
 
 __all__ = ["AgentNodes", "TargetTask", "route_after_grade", "route_task"]
@@ -183,10 +184,8 @@ class AgentNodes:
     def compare_target(self, task: TargetTask, runtime: Runtime[Context]) -> dict[str, Any]:
         ctx = runtime.context or Context()
         target = task["target"]
-        flt = and_filters(ctx.filter, target.get("filter") or task.get("inferred_filter"))
-        if target.get("title"):
-            restrict = {"title": target["title"]}
-            flt = {"$and": [flt, restrict]} if flt else restrict
+        flt = and_filters(ctx.filter, target.get("filter") or task.get("inferred_filter"),
+                          {"title": target["title"]} if target.get("title") else None)
         query = f"{target['name']}: {task['question']}" if target["name"] else task["question"]
         wide = 1 if target["name"] else 2
         retriever = self._retrievers(ctx, filter=flt, k=ctx.k * wide,

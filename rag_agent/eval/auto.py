@@ -13,7 +13,8 @@ from typing import Any
 
 from rag_agent.eval.ours import AgentStrategy, as_source_documents, passage_of, scope_filter
 from rag_agent.eval.types import EvalQuery, EvalSet, Passage, Retrieve
-from rag_agent.retrieval.autofilter import and_filters, infer_filter
+from rag_agent.index.filters import and_filters
+from rag_agent.retrieval.autofilter import infer_filter
 from rag_agent.retrieval.tools import make_retrievers
 
 __all__ = ["auto_agent", "auto_strategies", "build_variant", "metadata_variants"]

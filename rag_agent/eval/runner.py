@@ -12,6 +12,7 @@ import statistics
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -118,7 +119,7 @@ def run_eval(dataset: str, data_dir: Path, *, workdir: Path, systems: Iterable[s
     builds: dict[str, dict[str, Any]] = {}
     strategies: dict[str, Retrieve] = {}
     agent = None
-    with RagIndex.open(folder / "ours") as index:
+    with RagIndex.open(folder / "ours") as index, ExitStack() as stack:
         t0 = time.perf_counter()
         report = index.add_documents(as_source_documents(data.docs), progress=progress)
         builds["ours"] = {"seconds": round(time.perf_counter() - t0, 1),
@@ -130,18 +131,17 @@ def run_eval(dataset: str, data_dir: Path, *, workdir: Path, systems: Iterable[s
         if "agent" in chosen:
             agent = AgentStrategy(index, route_docs=route)
             strategies[agent.name] = agent
-        variants = []
-        if "auto" in chosen:
-            for variant, options in metadata_variants(data).items():
-                t0 = time.perf_counter()
-                vindex = build_variant(index, folder / f"ours-{variant}", data, options)
-                variants.append(vindex)
-                builds[f"ours [{variant} metadata]"] = {
-                    "seconds": round(time.perf_counter() - t0, 1), "options": options}
-                strategies.update(auto_strategies(vindex, variant, route_docs=route))
-                if variant == list(metadata_variants(data))[-1]:
-                    auto = auto_agent(vindex, variant, route_docs=route)
-                    strategies[auto.name] = auto
+        variants = metadata_variants(data) if "auto" in chosen else {}
+        for variant, options in variants.items():
+            t0 = time.perf_counter()
+            vindex = stack.enter_context(
+                build_variant(index, folder / f"ours-{variant}", data, options))
+            builds[f"ours [{variant} metadata]"] = {
+                "seconds": round(time.perf_counter() - t0, 1), "options": options}
+            strategies.update(auto_strategies(vindex, variant, route_docs=route))
+        if variants:  # the agent over the richest metadata (the last variant)
+            auto = auto_agent(vindex, variant, route_docs=route)
+            strategies[auto.name] = auto
         embeddings = CachedEmbeddings(index.embedder, folder / "embedding_cache.sqlite",
                                       index.embedder.model_id)
         strategies.update(_baselines(data, chosen, embeddings, builds))
@@ -158,8 +158,6 @@ def run_eval(dataset: str, data_dir: Path, *, workdir: Path, systems: Iterable[s
         }
         if agent is not None:
             result["agent"] = _task_accuracy(data, agent)
-        for vindex in variants:
-            vindex.close()
     return result
 
 

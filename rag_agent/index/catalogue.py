@@ -15,7 +15,7 @@ import datetime as dt
 import json
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rag_agent.ingest.metadata import name_variants
@@ -140,15 +140,15 @@ def build_catalogue(rows: list[dict[str, Any]], tenant: str, generation: int) ->
             for item in {_hashable(v) for v in items}:
                 values[name][item] += 1
     kinds = {name: t.most_common(1)[0][0] if len(t) == 1 else "str" for name, t in types.items()}
-    aliases = _mine_aliases(rows, values, kinds)
-    fields = {name: FieldInfo(name, kinds[name], present[name], dict(values[name]),
-                              aliases.get(name, {}))
+    fields = {name: FieldInfo(name, kinds[name], present[name], dict(values[name]))
               for name in present}
+    aliases = _mine_aliases(rows, fields)
+    fields = {name: replace(info, aliases=aliases.get(name, {})) for name, info in fields.items()}
     return Catalogue(tenant, len(rows), generation, fields)
 
 
-def _mine_aliases(rows: list[dict[str, Any]], values: dict[str, Counter[Any]],
-                  kinds: dict[str, str]) -> dict[str, dict[Any, list[str]]]:
+def _mine_aliases(rows: list[dict[str, Any]],
+                  fields: dict[str, FieldInfo]) -> dict[str, dict[Any, list[str]]]:
     """value -> names, for names found only in documents holding that value."""
     names_in: list[set[str]] = []
     for meta in rows:
@@ -159,14 +159,12 @@ def _mine_aliases(rows: list[dict[str, Any]], values: dict[str, Counter[Any]],
                 names.update(name_variants(name))
         names_in.append(names)
     out: dict[str, dict[Any, list[str]]] = {}
-    for name, counter in values.items():
-        unique = len(counter) == len(rows) >= MIN_DOCS_ID
-        codes = all(_CODE.match(str(v)) for v in counter)  # periods ("Q3") have no names
-        if name in ID_FIELDS or unique or codes or kinds[name] not in ("str", "list") \
-                or len(counter) < 2:
+    for name, info in fields.items():
+        codes = all(_CODE.match(str(v)) for v in info.values)  # periods ("Q3") have no names
+        if info.identifier or codes or info.type not in ("str", "list") or info.distinct < 2:
             continue
         if name in ALIAS_SOURCES:  # a name's own shorter forms
-            found = {v: name_variants(v)[1:] for v in counter if isinstance(v, str)}
+            found = {v: name_variants(v)[1:] for v in info.values if isinstance(v, str)}
             out[name] = {v: a for v, a in found.items() if a}
             continue
         holders: dict[str, set[Any]] = defaultdict(set)  # alias -> values of docs using it
