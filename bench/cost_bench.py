@@ -16,7 +16,6 @@ import json
 import os
 import resource
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _emit import emit  # noqa: E402
+
+from rag_agent.eval.metrics import percentiles  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 SYSTEMS = ["ours", "langchain", "llamaindex-vector", "llamaindex-window", "bm25"]
@@ -42,12 +43,6 @@ def _rss_mb() -> float:
 
 def _disk_bytes(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
-
-
-def _percentiles(seconds: list[float]) -> dict[str, float]:
-    ms = sorted(s * 1000 for s in seconds)
-    return {"p50": round(statistics.median(ms), 1),
-            "p95": round(ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))], 1)}
 
 
 def child(system: str, dataset: str, data: Path, folder: Path, n_queries: int) -> dict[str, Any]:
@@ -101,7 +96,7 @@ def child(system: str, dataset: str, data: Path, folder: Path, n_queries: int) -
             t0 = time.perf_counter()
             retrieve(q, 4)
             times.append(time.perf_counter() - t0)
-        out["latency_ms"][name] = _percentiles(times)
+        out["latency_ms"][name] = percentiles(times, digits=1)
     out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return out
 

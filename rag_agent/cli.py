@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rag_agent.errors import RagAgentError
-from rag_agent.eval.datasets import DATASETS
+from rag_agent.eval.datasets import SPECS
 from rag_agent.eval.types import SYSTEMS
 from rag_agent.settings import DEFAULT_TENANT, ENV_INDEX, default_index_dir
 
@@ -69,7 +69,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="OpenAI-compatible endpoint (or $RAG_AGENT_LLM_BASE_URL)")
     ask.add_argument("--llm-model", default=None, help="model name (or $RAG_AGENT_LLM_MODEL)")
     evaluate = sub.add_parser("eval", help="score retrieval strategies on an evaluation set")
-    evaluate.add_argument("dataset", choices=list(DATASETS))
+    evaluate.add_argument("dataset", choices=list(SPECS))
     evaluate.add_argument("--strategy", action="append", choices=list(SYSTEMS), default=None,
                           help="strategy group to run (repeatable; default: all)")
     evaluate.add_argument("--data", type=Path, default=Path("../shared/data"),

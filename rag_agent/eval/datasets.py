@@ -1,23 +1,37 @@
-"""The evaluation sets of ../shared/data as `EvalSet`s: SciFact, SEC 10-Q, HotpotQA, QMSum.
+"""The evaluation sets of ../shared/data, each with the one record of what the harness knows
+about it (`DatasetSpec`, registered in `SPECS`): SciFact, SEC 10-Q, HotpotQA, QMSum.
 
 Each loader reads the files in place and never writes into the data folder. Task labels follow
 the mapping in ../shared/data/README.md. `quick=True` gives a small slice for smoke runs: a few
 queries, their gold documents and some filler, long documents cut short; its figures are not
-comparable to the full set's.
+comparable to the full set's. Adding a set is adding its loader and its entry in `SPECS`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from itertools import zip_longest
 from pathlib import Path
+from typing import Any
 
 from rag_agent.errors import ConfigError
 from rag_agent.eval.beir import load_beir
+from rag_agent.eval.metrics import answer_in, normalize_answer, rouge_l
+from rag_agent.eval.scoring import (
+    BUDGET,
+    BUDGET_LABEL,
+    AnswerMetric,
+    Scorer,
+    score_hotpotqa,
+    score_qmsum,
+    score_scifact,
+    score_sec10q,
+)
 from rag_agent.eval.types import CorpusDoc, EvalQuery, EvalSet
 
-__all__ = ["DATASETS", "load_dataset", "qmsum_document"]
+__all__ = ["SPECS", "DatasetSpec", "load_dataset", "qmsum_document"]
 
 QUICK_QUERIES = 20
 QUICK_DOCS = 300
@@ -69,7 +83,8 @@ def load_hotpotqa(data: Path, quick: bool = False) -> EvalSet:
             docs.setdefault(title, CorpusDoc(title, title, "".join(sentences).strip()))
         gold = {title: 1 for title, _ in rec["supporting_facts"]}
         task = "comparison" if rec["type"] == "comparison" else "fact"
-        queries.append(EvalQuery(rec["_id"], rec["question"], gold, rec["type"], task))
+        queries.append(EvalQuery(rec["_id"], rec["question"], gold, rec["type"], task,
+                                 answer=rec.get("answer")))
     out = EvalSet("hotpotqa", list(docs.values()), queries, depth=20)
     return _quick(out) if quick else out
 
@@ -109,14 +124,15 @@ def load_qmsum(data: Path, quick: bool = False) -> EvalSet:
                        for s in _turn_spans(t.get("relevant_text_span", []), turns))
         for j, q in enumerate(meeting.get("general_query_list", [])):
             queries.append(EvalQuery(f"{key}-g{j}", q["query"], {key: 1}, "general", "summary",
-                                     scope=(key,), topics=topics))
+                                     scope=(key,), topics=topics, answer=q.get("answer")))
         for j, q in enumerate(meeting.get("specific_query_list", [])):
             summary = q["query"].lstrip().lower().startswith("summarize")
             queries.append(EvalQuery(
                 f"{key}-s{j}", q["query"], {key: 1},
                 "specific summary" if summary else "specific other",
                 "summary" if summary else "fact", scope=(key,),
-                spans=_turn_spans(q.get("relevant_text_span", []), turns)))
+                spans=_turn_spans(q.get("relevant_text_span", []), turns),
+                answer=q.get("answer")))
     out = EvalSet("qmsum", docs, queries, depth=20,
                   notes=["each query retrieves only inside its own meeting (scope)"])
     return _quick_qmsum(out) if quick else out
@@ -146,19 +162,71 @@ def _quick_qmsum(full: EvalSet) -> EvalSet:
                    full.depth, [*full.notes, "quick slice"])
 
 
-DATASETS: dict[str, Callable[[Path, bool], EvalSet]] = {
-    "scifact": load_scifact,
-    "sec10q": load_sec10q,
-    "hotpotqa": load_hotpotqa,
-    "qmsum": load_qmsum,
-}
+@dataclass(frozen=True)
+class DatasetSpec:
+    """Everything the harness knows about one evaluation set, in one place."""
+
+    name: str
+    loader: Callable[[Path, bool], EvalSet]
+    """(data folder, quick) -> the set."""
+    metrics: tuple[str, ...]
+    """The retrieval metrics `score` gives, in table order."""
+    headline: str
+    """The one metric that stands for the set (the report's per-type plot)."""
+    score: Scorer
+    """Per-query retrieval metrics of a strategy's passages."""
+    route_docs: int
+    """Documents the routed parent-chunk strategy picks by summary (about the set's depth)."""
+    agent_context: Mapping[str, Any] = field(default_factory=dict)
+    """Overrides of the agent's `Context` when the harness runs the agent on this set."""
+    needs_locator: bool = False
+    """`score` places passages in their documents: give it a `TextLocator` over the corpus."""
+    answer_metrics: tuple[AnswerMetric, ...] = ()
+    """Scores of each strategy's answer against the gold answer, where a query has one."""
+    answer_chars: int = 600
+    """Every answer is cut to this many characters before the answer metrics, so all systems
+    are compared at the same length."""
+
+    @property
+    def columns(self) -> list[str]:
+        """The metrics of the set's tables and JSON: retrieval metrics, then answer metrics."""
+        return [*self.metrics, *(m.column(self.answer_chars) for m in self.answer_metrics)]
+
+
+def _span_answer(gold: str) -> bool:
+    """HotpotQA: a gold answer that is a span of the text, not a comparison's yes or no."""
+    return normalize_answer(gold) not in ("yes", "no")
+
+
+SPECS: dict[str, DatasetSpec] = {spec.name: spec for spec in (
+    DatasetSpec(
+        name="scifact", loader=load_scifact, metrics=("ndcg@10", "recall@100", "mrr@10"),
+        headline="ndcg@10", score=score_scifact, route_docs=100, agent_context={"k": 10}),
+    DatasetSpec(
+        name="sec10q", loader=load_sec10q,
+        metrics=("recall@1", "recall@4", "recall@10", "top1_exact"),
+        headline="recall@4", score=score_sec10q, route_docs=10, agent_context={"k": 10}),
+    DatasetSpec(
+        name="hotpotqa", loader=load_hotpotqa, metrics=("recall@2", "recall@5", "recall@10"),
+        headline="recall@5", score=score_hotpotqa, route_docs=10, agent_context={"k": 10},
+        answer_metrics=(AnswerMetric("answer_in", answer_in),
+                        AnswerMetric("span_answer_in", answer_in, only=_span_answer))),
+    DatasetSpec(
+        name="qmsum", loader=load_qmsum,
+        metrics=("span_coverage@4", f"span_coverage@{BUDGET_LABEL}", "topic_coverage@4",
+                 f"topic_coverage@{BUDGET_LABEL}", "context_chars@4"),
+        headline=f"span_coverage@{BUDGET_LABEL}", score=score_qmsum, needs_locator=True,
+        route_docs=1, agent_context={"k": 10, "budget_chars": BUDGET},
+        answer_metrics=(AnswerMetric("rougeL", rouge_l),)),
+)}
+"""The evaluation sets by name: the only registry (CLI choices, loading, scoring, report)."""
 
 
 def load_dataset(name: str, data: Path, *, quick: bool = False) -> EvalSet:
-    """One of DATASETS, read from `data` (the folder holding ../shared/data's sets)."""
-    if name not in DATASETS:
-        raise ConfigError(f"unknown dataset {name!r}; use one of {', '.join(DATASETS)}")
+    """One of SPECS, read from `data` (the folder holding ../shared/data's sets)."""
+    if name not in SPECS:
+        raise ConfigError(f"unknown dataset {name!r}; use one of {', '.join(SPECS)}")
     if not data.is_dir():
         raise ConfigError(f"no evaluation data at {str(data)!r}; pass --data with the folder "
                           "holding scifact/, docugami_sec10q/, hotpotqa_dev_103/, qmsum/")
-    return DATASETS[name](data, quick)
+    return SPECS[name].loader(data, quick)

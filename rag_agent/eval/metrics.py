@@ -1,17 +1,28 @@
-"""Ranking metrics over document ids, as BEIR computes them (binary or graded relevance)."""
+"""Metrics of the evaluation harness: ranking over document ids (as BEIR computes them, binary
+or graded relevance), coverage of gold spans, answers against gold answers, latency percentiles."""
 
 from __future__ import annotations
 
 import math
+import re
+import string
 from collections.abc import Mapping, Sequence
+from functools import cache
+from typing import Any
+
+from rag_agent.errors import MissingExtraError
 
 __all__ = [
+    "answer_in",
     "dedupe",
     "hit_at_k",
     "merge_spans",
     "mrr_at_k",
     "ndcg_at_k",
+    "normalize_answer",
+    "percentiles",
     "recall_at_k",
+    "rouge_l",
     "span_coverage",
     "topic_coverage",
 ]
@@ -81,3 +92,58 @@ def topic_coverage(topics: Sequence[Span], got: Sequence[Span]) -> float:
     """Share of the topics (each a span) that the retrieved spans touch at all."""
     got_m = merge_spans(got)
     return sum(_overlap(t, got_m) > 0 for t in topics) / len(topics) if topics else 0.0
+
+
+# ----- answers: a system's answer text against the gold answer --------------------------------
+
+_PUNCTUATION = str.maketrans("", "", string.punctuation)
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+
+
+def normalize_answer(text: str) -> str:
+    """SQuAD's normalization: lowercase, no punctuation, no articles (a/an/the), single spaces."""
+    return " ".join(_ARTICLES.sub(" ", text.lower().translate(_PUNCTUATION)).split())
+
+
+def answer_in(gold: str, answer: str) -> float:
+    """1 if the normalized gold answer occurs in the normalized answer as whole words, else 0.
+
+    Whole words, so that a gold "no" is not found inside "not" or "know".
+    """
+    want = normalize_answer(gold)
+    return float(bool(want) and f" {want} " in f" {normalize_answer(answer)} ")
+
+
+@cache
+def _rouge_l_scorer() -> Any:
+    try:
+        from rouge_score import rouge_scorer
+    except ImportError as exc:
+        raise MissingExtraError("the rougeL answer metric (rouge-score)", "bench") from exc
+    return rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
+
+
+def rouge_l(gold: str, answer: str) -> float:
+    """ROUGE-L F1 of the answer against the gold answer (rouge-score, Porter stemmer; offline)."""
+    return float(_rouge_l_scorer().score(gold, answer)["rougeL"].fmeasure)
+
+
+# ----- latency --------------------------------------------------------------------------------
+
+
+def percentiles(seconds: Sequence[float], digits: int = 2) -> dict[str, float]:
+    """p50 and p95 of durations, in milliseconds rounded to `digits` ({} for no durations).
+
+    Linear interpolation between the two nearest ranks (numpy's default, Hyndman-Fan type 7),
+    so p50 is the median.
+    """
+    if not seconds:
+        return {}
+    ms = sorted(s * 1000 for s in seconds)
+    out = {}
+    for q in (50, 95):
+        pos = q / 100 * (len(ms) - 1)
+        lo = math.floor(pos)
+        hi = min(lo + 1, len(ms) - 1)
+        out[f"p{q}"] = round(ms[lo] + (ms[hi] - ms[lo]) * (pos - lo), digits)
+    return out

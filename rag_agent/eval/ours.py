@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from itertools import chain, zip_longest
 from typing import Any
 
@@ -12,13 +12,11 @@ from rag_agent.eval.types import CorpusDoc, EvalQuery, Passage, Retrieve
 from rag_agent.ingest.loaders import SourceDocument
 from rag_agent.retrieval.tools import make_retrievers
 
-__all__ = ["AGENT_MAX_K", "KEY_FIELD", "AgentStrategy", "as_source_documents", "our_strategies",
+__all__ = ["KEY_FIELD", "AgentStrategy", "as_source_documents", "our_strategies",
            "passage_of", "scope_filter"]
 
 KEY_FIELD = "eval_key"
 """Metadata field holding `CorpusDoc.key`, so a query's scope becomes a metadata filter."""
-AGENT_MAX_K = 10
-"""The agent hands every passage to synthesis; it is run with at most this many."""
 
 
 def as_source_documents(docs: Iterable[CorpusDoc]) -> list[SourceDocument]:
@@ -65,28 +63,35 @@ def our_strategies(index: Any, *, route_docs: int = 10, window: int = 2,
 
 
 class AgentStrategy:
-    """The whole agent graph, offline, choosing its own tool; remembers task and tool per query.
+    """The whole agent graph, offline, choosing its own tool; remembers task, tool and answer
+    per query.
 
     Its passages are those handed to synthesis: the tool's documents, or for comparisons the
-    targets' documents taken in turn.
+    targets' documents taken in turn. The agent hands every passage to synthesis, so it runs
+    with the set's own `context` (`DatasetSpec.agent_context`, e.g. `{"k": 10}`), not with the
+    harness's retrieval depth.
     """
 
     name = "ours: agent (own tool choice)"
 
-    def __init__(self, index: Any, *, route_docs: int = 10, name: str | None = None) -> None:
+    def __init__(self, index: Any, *, route_docs: int = 10, name: str | None = None,
+                 context: Mapping[str, Any] | None = None) -> None:
         from rag_agent.agent.graph import build_agent
 
         self.name = name or self.name
         self.agent = build_agent(index)
         self.route_docs = route_docs
+        self.context: dict[str, Any] = dict(context or {})
+        """Overrides of the agent's Context for every run, passed as given."""
         self.choices: dict[str, tuple[str, str]] = {}
+        self.answers: dict[str, str] = {}
+        """Query id -> the answer of the final state (the `synthesize` node's update)."""
 
     def __call__(self, query: EvalQuery, k: int) -> list[Passage]:
-        context = {"k": min(k, AGENT_MAX_K), "route_docs": self.route_docs,
-                   "filter": scope_filter(query)}
+        context = {**self.context, "route_docs": self.route_docs, "filter": scope_filter(query)}
         documents: list[Document] = []
         evidence: list[list[Document]] = []
-        task = tool = ""
+        task = tool = answer = ""
         for update in self.agent.stream({"question": query.text}, context=context,
                                         stream_mode="updates"):
             for node, change in update.items():
@@ -97,8 +102,10 @@ class AgentStrategy:
                     tool = change["tool"]
                 if "documents" in change:
                     documents = change["documents"]
+                answer = change.get("answer", answer)
                 evidence += [e["documents"] for e in change.get("evidence", [])]
         self.choices[query.qid] = (task, tool)
+        self.answers[query.qid] = answer
         if evidence:
             documents = [d for d in chain.from_iterable(zip_longest(*evidence)) if d is not None]
         return [passage_of(d) for d in documents]

@@ -7,12 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from rag_agent.errors import MissingExtraError
+from rag_agent.eval.datasets import SPECS
 
-__all__ = ["HEADLINE", "markdown", "plot", "write_report"]
-
-HEADLINE = {"scifact": "ndcg@10", "sec10q": "recall@4", "hotpotqa": "recall@5",
-            "qmsum": "span_coverage@4k"}
-"""The metric each set's per-type plot shows."""
+__all__ = ["markdown", "plot", "write_report"]
 
 
 def _name(result: dict[str, Any]) -> str:
@@ -47,6 +44,13 @@ def markdown(result: dict[str, Any]) -> str:
                   "| strategy | " + " | ".join(shown) + " |", "|---" * (len(shown) + 1) + "|"]
         lines += [f"| {name} | " + " | ".join(_cell(s["by_type"].get(qtype, {}), m) for m in shown)
                   + " |" for name, s in strategies.items()]
+    own = [name for name, s in strategies.items() if s.get("answer") == "own"]
+    if any(s.get("answer") for s in strategies.values()):
+        chars = SPECS[_name(result)].answer_chars
+        lines += ["", f"Answer metrics score each answer cut to {chars} characters: "
+                      + (f"the strategy's own answer ({', '.join(own)}); for the others, "
+                         if own else "")
+                      + "the lead answer (the first sentences of its top passages, in turn)."]
     agent = result.get("agent")
     if agent and agent.get("n"):
         per = ", ".join(f"{t} {v['accuracy']:.3f} (n={v['n']})" for t, v in agent["by_task"].items())
@@ -57,7 +61,8 @@ def markdown(result: dict[str, Any]) -> str:
 
 
 def plot(result: dict[str, Any], folder: Path) -> list[Path]:
-    """`<set>.png` (every metric per strategy) and `<set>_by_type.png` (headline per type)."""
+    """`<set>.png` (every metric per strategy) and `<set>_by_type.png` (the spec's headline
+    metric per type)."""
     try:
         import matplotlib
 
@@ -72,7 +77,7 @@ def plot(result: dict[str, Any], folder: Path) -> list[Path]:
     metrics = [m for m in result["metrics"] if not m.startswith("context_chars")]
     groups = [("", metrics, lambda s, m: s["all"].get(m))]
     types = sorted({t for s in strategies.values() for t in s["by_type"]})
-    headline = HEADLINE[name]
+    headline = SPECS[name].headline
     if types:
         groups.append(("_by_type", types,
                        lambda s, t: s["by_type"].get(t, {}).get(headline)))

@@ -8,7 +8,6 @@ from an embedding cache in `workdir`, so a second run embeds nothing new.
 
 from __future__ import annotations
 
-import statistics
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
@@ -19,15 +18,13 @@ from typing import Any
 from rag_agent.errors import ConfigError
 from rag_agent.eval.auto import auto_agent, auto_strategies, build_variant, metadata_variants
 from rag_agent.eval.cache import CachedEmbeddings
-from rag_agent.eval.datasets import load_dataset
+from rag_agent.eval.datasets import SPECS, DatasetSpec, load_dataset
+from rag_agent.eval.metrics import percentiles
 from rag_agent.eval.ours import AgentStrategy, as_source_documents, our_strategies
-from rag_agent.eval.scoring import METRICS, TextLocator, score_query
-from rag_agent.eval.types import SYSTEMS, EvalQuery, EvalSet, Retrieve
+from rag_agent.eval.scoring import TextLocator, lead_answer, score_answer
+from rag_agent.eval.types import SYSTEMS, EvalQuery, EvalSet, Passage, Retrieve
 
-__all__ = ["ROUTE_DOCS", "SYSTEMS", "evaluate", "run_eval"]
-
-ROUTE_DOCS = {"scifact": 100, "sec10q": 10, "hotpotqa": 10, "qmsum": 1}
-"""Documents the routed parent-chunk strategy picks by summary, per set (about its depth)."""
+__all__ = ["SYSTEMS", "evaluate", "run_eval"]
 
 
 def _progress(items: list[Any], desc: str, on: bool) -> Iterable[Any]:
@@ -43,9 +40,12 @@ def evaluate(data: EvalSet, strategies: dict[str, Retrieve], *, progress: bool =
     """Mean scores of each strategy, overall and per question type, with latency.
 
     `warm(text)` runs before each timed call (the runner embeds the query there once for all
-    systems), so latency is the search itself; `bench/cost_bench.py` measures end to end.
+    systems), so latency is the search itself; `bench/cost_bench.py` measures end to end. Where
+    the set has answer metrics, each strategy's answer is scored: its own (`answers`) if it keeps
+    any, else the lead answer of its passages; the strategy's `answer` entry says which.
     """
-    locator = TextLocator(data.docs) if data.name == "qmsum" else None
+    spec = SPECS[data.name]
+    locator = TextLocator(data.docs) if spec.needs_locator else None
     out: dict[str, Any] = {}
     for name, retrieve in strategies.items():
         rows: list[tuple[EvalQuery, dict[str, float]]] = []
@@ -56,14 +56,30 @@ def evaluate(data: EvalSet, strategies: dict[str, Retrieve], *, progress: bool =
             t0 = time.perf_counter()
             passages = retrieve(query, data.depth)
             times.append(time.perf_counter() - t0)
-            rows.append((query, score_query(data.name, query, passages, locator)))
+            scores = spec.score(query, passages, locator)
+            if spec.answer_metrics and query.answer:
+                scores.update(score_answer(query, _answer(retrieve, query, passages, spec),
+                                           spec.answer_metrics, spec.answer_chars))
+            rows.append((query, scores))
         out[name] = {
             "all": _means(s for _, s in rows),
             "by_type": {t: _means(s for q, s in rows if q.qtype == t)
                         for t in sorted({q.qtype for q, _ in rows if q.qtype})},
-            "latency_ms": _percentiles(times),
+            "latency_ms": percentiles(times),
         }
+        if spec.answer_metrics:
+            out[name]["answer"] = "lead" if getattr(retrieve, "answers", None) is None else "own"
     return out
+
+
+def _answer(retrieve: Retrieve, query: EvalQuery, passages: list[Passage],
+            spec: DatasetSpec) -> str:
+    """The strategy's own answer to the query if it keeps answers, else its lead answer."""
+    own = getattr(retrieve, "answers", None)
+    if own is not None:
+        return own.get(query.qid, "")
+    scope = set(query.scope or ())
+    return lead_answer([p for p in passages if not scope or p.key in scope], spec.answer_chars)
 
 
 def _means(scores: Iterable[dict[str, float]]) -> dict[str, Any]:
@@ -77,14 +93,6 @@ def _means(scores: Iterable[dict[str, float]]) -> dict[str, Any]:
     out: dict[str, Any] = {m: round(sums[m] / counts[m], 4) for m in sums}
     out.update({f"n:{m}": counts[m] for m in counts})
     return out
-
-
-def _percentiles(seconds: list[float]) -> dict[str, float]:
-    if not seconds:
-        return {}
-    ms = sorted(s * 1000 for s in seconds)
-    p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
-    return {"p50": round(statistics.median(ms), 2), "p95": round(p95, 2)}
 
 
 def _task_accuracy(data: EvalSet, agent: AgentStrategy) -> dict[str, Any]:
@@ -114,8 +122,9 @@ def run_eval(dataset: str, data_dir: Path, *, workdir: Path, systems: Iterable[s
         raise ConfigError(f"unknown strategy group(s) {', '.join(unknown)}; use any of "
                           f"{', '.join(SYSTEMS)}")
     data = load_dataset(dataset, data_dir, quick=quick)
+    spec = SPECS[dataset]
     folder = workdir / (dataset + ("-quick" if quick else ""))
-    route = ROUTE_DOCS[dataset]
+    route = spec.route_docs
     builds: dict[str, dict[str, Any]] = {}
     strategies: dict[str, Retrieve] = {}
     agent = None
@@ -129,7 +138,7 @@ def run_eval(dataset: str, data_dir: Path, *, workdir: Path, systems: Iterable[s
             strategies.update(ours if "ours" in chosen else
                               {k: v for k, v in ours.items() if "fusion" in k})
         if "agent" in chosen:
-            agent = AgentStrategy(index, route_docs=route)
+            agent = AgentStrategy(index, route_docs=route, context=spec.agent_context)
             strategies[agent.name] = agent
         variants = metadata_variants(data) if "auto" in chosen else {}
         for variant, options in variants.items():
@@ -141,6 +150,7 @@ def run_eval(dataset: str, data_dir: Path, *, workdir: Path, systems: Iterable[s
             strategies.update(auto_strategies(vindex, variant, route_docs=route))
         if variants:  # the agent over the richest metadata (the last variant)
             auto = auto_agent(vindex, variant, route_docs=route)
+            auto.context = dict(spec.agent_context)  # auto_agent takes no context of its own
             strategies[auto.name] = auto
         embeddings = CachedEmbeddings(index.embedder, folder / "embedding_cache.sqlite",
                                       index.embedder.model_id)
@@ -152,7 +162,7 @@ def run_eval(dataset: str, data_dir: Path, *, workdir: Path, systems: Iterable[s
         result: dict[str, Any] = {
             "dataset": data.name + (" (quick slice)" if quick else ""),
             "queries": len(data.queries), "documents": len(data.docs), "depth": data.depth,
-            "route_docs": route, "metrics": METRICS[dataset], "notes": data.notes,
+            "route_docs": route, "metrics": spec.columns, "notes": data.notes,
             "builds": builds,
             "strategies": evaluate(data, strategies, progress=progress, warm=warm),
         }

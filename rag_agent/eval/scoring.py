@@ -1,9 +1,14 @@
-"""Per-query scores of one strategy's passages, by dataset, and where passages lie in documents."""
+"""Per-query scores of one strategy's passages and answer, and where passages lie in documents.
+
+The scorers of each dataset are registered in its `DatasetSpec` (`rag_agent.eval.datasets`).
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from itertools import zip_longest
 
 from rag_agent.eval.metrics import (
     Span,
@@ -16,21 +21,28 @@ from rag_agent.eval.metrics import (
     topic_coverage,
 )
 from rag_agent.eval.types import CorpusDoc, EvalQuery, Passage
+from rag_agent.ingest.split import split_sentences
 
-__all__ = ["METRICS", "TextLocator", "score_query"]
+__all__ = [
+    "BUDGET",
+    "BUDGET_LABEL",
+    "AnswerMetric",
+    "Scorer",
+    "TextLocator",
+    "cut_answer",
+    "lead_answer",
+    "score_answer",
+    "score_hotpotqa",
+    "score_qmsum",
+    "score_scifact",
+    "score_sec10q",
+]
 
 BUDGET = 4000
 """QMSum: characters of context a strategy may hand over (passages in rank order while they fit;
 at least the first), so strategies with long and short passages are compared at equal cost."""
-
-METRICS: dict[str, list[str]] = {
-    "scifact": ["ndcg@10", "recall@100", "mrr@10"],
-    "sec10q": ["recall@1", "recall@4", "recall@10", "top1_exact"],
-    "hotpotqa": ["recall@2", "recall@5", "recall@10"],
-    "qmsum": ["span_coverage@4", f"span_coverage@{BUDGET // 1000}k", "topic_coverage@4",
-              f"topic_coverage@{BUDGET // 1000}k", "context_chars@4"],
-}
-"""The metrics each dataset reports, in table order."""
+BUDGET_LABEL = f"{BUDGET // 1000}k"
+"""How metric names write BUDGET (`span_coverage@4k`)."""
 
 _WS = re.compile(r"\s+")
 _PIECES = re.compile(r"(?<=[.!?])\s+|\n")
@@ -82,36 +94,57 @@ class TextLocator:
         return out
 
 
-def score_query(dataset: str, query: EvalQuery, passages: list[Passage],
-                locator: TextLocator | None = None) -> dict[str, float]:
-    """The dataset's metrics for one query (a metric that does not apply to it is left out)."""
+Scorer = Callable[[EvalQuery, list[Passage], TextLocator | None], dict[str, float]]
+"""A set's metrics for one query's passages (a metric that does not apply to it is left out);
+the locator is given when the set's spec says `needs_locator`."""
+
+
+def score_scifact(query: EvalQuery, passages: list[Passage],
+                  locator: TextLocator | None = None) -> dict[str, float]:
+    """nDCG@10, recall@100 and MRR@10 over graded qrels."""
+    ranked, gold = dedupe([p.key for p in passages]), query.gold
+    return {"ndcg@10": ndcg_at_k(ranked, gold, 10), "recall@100": recall_at_k(ranked, gold, 100),
+            "mrr@10": mrr_at_k(ranked, gold, 10)}
+
+
+def score_sec10q(query: EvalQuery, passages: list[Passage],
+                 locator: TextLocator | None = None) -> dict[str, float]:
+    """Recall of the gold filings at 1, 4, 10; top-1 exact for single-filing questions."""
+    ranked, gold = dedupe([p.key for p in passages]), query.gold
+    out = {f"recall@{k}": recall_at_k(ranked, gold, k) for k in (1, 4, 10)}
+    if len(gold) == 1:
+        out["top1_exact"] = hit_at_k(ranked, gold, 1)
+    return out
+
+
+def score_hotpotqa(query: EvalQuery, passages: list[Passage],
+                   locator: TextLocator | None = None) -> dict[str, float]:
+    """Recall of the two supporting paragraphs at 2, 5, 10."""
     ranked = dedupe([p.key for p in passages])
-    gold = query.gold
-    if dataset == "scifact":
-        return {"ndcg@10": ndcg_at_k(ranked, gold, 10), "recall@100": recall_at_k(ranked, gold, 100),
-                "mrr@10": mrr_at_k(ranked, gold, 10)}
-    if dataset == "sec10q":
-        out = {f"recall@{k}": recall_at_k(ranked, gold, k) for k in (1, 4, 10)}
-        if len(gold) == 1:
-            out["top1_exact"] = hit_at_k(ranked, gold, 1)
-        return out
-    if dataset == "hotpotqa":
-        return {f"recall@{k}": recall_at_k(ranked, gold, k) for k in (2, 5, 10)}
-    if dataset == "qmsum":
-        if locator is None:
-            raise ValueError("qmsum scores need a TextLocator over the corpus")
-        scope = set(query.scope or gold)
-        inside = [p for p in passages if p.key in scope]
-        cuts = {"4": inside[:4], f"{BUDGET // 1000}k": _within_budget(inside, BUDGET)}
-        out = {"context_chars@4": float(sum(len(p.text) for p in inside[:4]))}
-        for label, chosen in cuts.items():
-            got = [s for p in chosen for s in locator.spans(p)]
-            if query.spans:
-                out[f"span_coverage@{label}"] = span_coverage(query.spans, got)
-            if query.qtype == "general" and query.topics:
-                out[f"topic_coverage@{label}"] = topic_coverage(query.topics, got)
-        return out
-    raise ValueError(f"no metrics for dataset {dataset!r}; known: {', '.join(METRICS)}")
+    return {f"recall@{k}": recall_at_k(ranked, query.gold, k) for k in (2, 5, 10)}
+
+
+def score_qmsum(query: EvalQuery, passages: list[Passage],
+                locator: TextLocator | None = None) -> dict[str, float]:
+    """Gold-span and topic coverage of the in-scope passages, at 4 passages and at BUDGET
+    characters, and the characters the first 4 hand over."""
+    if locator is None:
+        raise ValueError("qmsum scores need a TextLocator over the corpus")
+    inside = _in_scope(query, passages)
+    cuts = {"4": inside[:4], BUDGET_LABEL: _within_budget(inside, BUDGET)}
+    out = {"context_chars@4": float(sum(len(p.text) for p in inside[:4]))}
+    for label, chosen in cuts.items():
+        got = [s for p in chosen for s in locator.spans(p)]
+        if query.spans:
+            out[f"span_coverage@{label}"] = span_coverage(query.spans, got)
+        if query.qtype == "general" and query.topics:
+            out[f"topic_coverage@{label}"] = topic_coverage(query.topics, got)
+    return out
+
+
+def _in_scope(query: EvalQuery, passages: list[Passage]) -> list[Passage]:
+    scope = set(query.scope or query.gold)
+    return [p for p in passages if p.key in scope]
 
 
 def _within_budget(passages: list[Passage], budget: int) -> list[Passage]:
@@ -123,3 +156,67 @@ def _within_budget(passages: list[Passage], budget: int) -> list[Passage]:
         out.append(p)
         used += len(p.text)
     return out
+
+
+# ----- answers --------------------------------------------------------------------------------
+
+_CITATION = re.compile(r"\s*\[\d+\]")
+
+
+@dataclass(frozen=True)
+class AnswerMetric:
+    """A score of an answer against the query's gold answer, reported as `<name>@<chars>`."""
+
+    name: str
+    score: Callable[[str, str], float]
+    """(gold answer, answer cut to the set's cap) -> score."""
+    only: Callable[[str], bool] | None = None
+    """The gold answers it applies to (all when None)."""
+
+    def column(self, chars: int) -> str:
+        return f"{self.name}@{chars}"
+
+
+def cut_answer(text: str, chars: int) -> str:
+    """`text` with whitespace folded, cut to at most `chars` characters at a word boundary (a
+    single word longer than that is cut inside)."""
+    text = " ".join(text.split())
+    if len(text) <= chars:
+        return text
+    at = text.rfind(" ", 0, chars + 1)
+    return text[:at] if at > 0 else text[:chars]
+
+
+def lead_answer(passages: Sequence[Passage], chars: int) -> str:
+    """The answer of a strategy that only retrieves: its passages' opening sentences, cut to `chars`.
+
+    Round-robin in rank order: the first sentence of every passage, then every second sentence,
+    and so on, so a system is judged by the openings of its top passages rather than by its first
+    passage alone (a long first passage would fill the cap by itself). A sentence seen already
+    (overlapping chunks) is skipped. The text is then cut at a word boundary.
+    """
+    per_passage = [[s.text for s in split_sentences(p.text)] for p in passages]
+    seen: set[str] = set()
+    picked: list[str] = []
+    used = 0
+    for row in zip_longest(*per_passage):
+        for sentence in row:
+            if sentence is None or sentence in seen:
+                continue
+            seen.add(sentence)
+            picked.append(sentence)
+            used += len(sentence) + 1
+            if used > chars:
+                return cut_answer(" ".join(picked), chars)
+    return cut_answer(" ".join(picked), chars)
+
+
+def score_answer(query: EvalQuery, answer: str, metrics: Sequence[AnswerMetric],
+                 chars: int) -> dict[str, float]:
+    """The answer metrics of one answer, its `[n]` citation marks removed and cut to `chars`
+    ({} for a query with no gold answer)."""
+    if not query.answer or not metrics:
+        return {}
+    got = cut_answer(_CITATION.sub("", answer), chars)
+    return {m.column(chars): m.score(query.answer, got) for m in metrics
+            if m.only is None or m.only(query.answer)}

@@ -41,6 +41,8 @@ class EvalQuery:
     """Gold character spans in the scoped document (QMSum's relevant turns)."""
     topics: tuple[tuple[int, int], ...] = ()
     """Character spans of the scoped document's topics (QMSum), for topic coverage."""
+    answer: str | None = None
+    """Gold answer text where the set has one (HotpotQA, QMSum), for the answer metrics."""
 
 
 @dataclass
@@ -70,4 +72,8 @@ class Passage:
 
 Retrieve = Callable[[EvalQuery, int], list[Passage]]
 """A strategy under test: (query, how many passages) -> passages, best first. It must honour
-`query.scope` (retrieve only inside those documents) when the query has one."""
+`query.scope` (retrieve only inside those documents) when the query has one.
+
+A strategy that also answers (the agent) keeps an `answers` dict, query id -> answer text,
+filled by its calls; the answer metrics score that answer instead of a lead answer built from
+its passages (`rag_agent.eval.scoring.lead_answer`)."""

@@ -4,12 +4,16 @@ import pytest
 
 from rag_agent.eval.beir import load_beir
 from rag_agent.eval.metrics import (
+    answer_in,
     dedupe,
     hit_at_k,
     merge_spans,
     mrr_at_k,
     ndcg_at_k,
+    normalize_answer,
+    percentiles,
     recall_at_k,
+    rouge_l,
     span_coverage,
     topic_coverage,
 )
@@ -60,3 +64,41 @@ def test_topic_coverage_counts_topics_touched() -> None:
     assert topic_coverage(topics, [(150, 160)]) == pytest.approx(1 / 3)
     assert topic_coverage(topics, [(99, 201)]) == 1.0
     assert topic_coverage(topics, []) == 0.0
+
+
+def test_normalize_answer_squad_style() -> None:
+    assert normalize_answer("The  Beatles!") == "beatles"
+    assert normalize_answer("3,677 seated") == "3677 seated"
+    assert normalize_answer("An apple, a pear; the end.") == "apple pear end"
+    assert normalize_answer("Theatre") == "theatre"  # articles only as whole words
+
+
+def test_answer_in_exact_values() -> None:
+    assert answer_in("Chief of Protocol", "She was the Chief of Protocol of the US.") == 1.0
+    assert answer_in("the Beatles", "Beatles") == 1.0
+    assert answer_in("Beatles", "The Beatles.") == 1.0
+    assert answer_in("Chief of Protocol", "She was the Chief of Staff.") == 0.0
+    assert answer_in("no", "It is not known.") == 0.0  # whole words: "no" is not in "not"
+    assert answer_in("yes", "Yes, both are American.") == 1.0
+    assert answer_in("", "anything") == 0.0
+
+
+def test_rouge_l_matches_rouge_score() -> None:
+    from rouge_score import rouge_scorer
+
+    gold, answer = "the cats were running home", "a cat ran home running quickly"
+    want = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True).score(gold, answer)
+    assert rouge_l(gold, answer) == want["rougeL"].fmeasure
+    # stemmed tokens: gold (the cat were run home), answer (a cat ran home run quickli);
+    # longest common subsequence "cat home" (or "cat run"): P = 2/6, R = 2/5
+    assert rouge_l(gold, answer) == pytest.approx(2 * (2 / 6) * (2 / 5) / (2 / 6 + 2 / 5))
+    assert rouge_l("same words here", "same words here") == 1.0
+
+
+def test_percentiles_interpolate_between_ranks() -> None:
+    seconds = [i / 1000 for i in range(1, 21)]  # 1..20 ms
+    assert percentiles(seconds) == {"p50": 10.5, "p95": 19.05}
+    assert percentiles(seconds, digits=1) == {"p50": 10.5, "p95": 19.1}
+    assert percentiles([0.002, 0.001, 0.004]) == {"p50": 2.0, "p95": 3.8}
+    assert percentiles([0.005]) == {"p50": 5.0, "p95": 5.0}
+    assert percentiles([]) == {}
