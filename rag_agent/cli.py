@@ -1,4 +1,4 @@
-"""The `rag-agent` command: ingest, stats, catalogue, delete, search, ask, eval."""
+"""The `rag-agent` command: ingest, stats, migrate, catalogue, delete, search, ask, eval."""
 
 from __future__ import annotations
 
@@ -43,6 +43,11 @@ def _parser() -> argparse.ArgumentParser:
     stats = sub.add_parser("stats", help="counts and size of an index")
     common(stats)
 
+    migrate = sub.add_parser("migrate", help="re-embed an older index's sentences under their "
+                             "document title (contextual embeddings), atomically")
+    common(migrate)
+    migrate.add_argument("--no-progress", action="store_true", help="no progress bar")
+
     catalogue = sub.add_parser("catalogue", help="metadata fields, values, counts and aliases")
     common(catalogue)
     catalogue.add_argument("--json", action="store_true", help="print it as JSON")
@@ -60,7 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", help="ask the agent: task, tool, answer and citations")
     ask.add_argument("question")
     common(ask)
-    ask.add_argument("-k", type=int, default=4, help="passages to retrieve")
+    ask.add_argument("-k", type=int, default=8, help="most passages handed to synthesis")
+    ask.add_argument("--budget", type=int, default=4000,
+                     help="characters of context handed to synthesis")
     ask.add_argument("--filter", type=json.loads, default=None, help="JSON metadata filter")
     ask.add_argument("--no-auto-filter", action="store_true",
                      help="do not infer a metadata filter from the question")
@@ -109,7 +116,8 @@ def _ask(index: object, args: argparse.Namespace) -> int:
     if args.llm_base_url or os.environ.get("RAG_AGENT_LLM_BASE_URL") or args.llm_model:
         chat = make_chat_model(args.llm_base_url, args.llm_model)
     agent = build_agent(index, chat)
-    context = {"k": args.k, "tenant": args.tenant, "filter": args.filter,
+    context = {"k": args.k, "budget_chars": args.budget, "tenant": args.tenant,
+               "filter": args.filter,
                "auto_filter": not args.no_auto_filter}
     result: dict = {}
     streamed = False
@@ -176,6 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         with RagIndex.open(folder, create=False) as index:
             if args.command == "stats":
                 print("\n".join(index.stats().lines()))
+            elif args.command == "migrate":
+                print("\n".join(index.migrate(progress=not args.no_progress).lines()))
             elif args.command == "catalogue":
                 cat = index.catalogue(tenant=args.tenant)
                 print(json.dumps(cat.to_dict(), indent=2) if args.json

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rag_agent.errors import ConfigError
 
@@ -14,6 +15,9 @@ ENV_INDEX = "RAG_AGENT_INDEX"
 """Environment variable naming the index folder used when none is given."""
 
 DEFAULT_TENANT = "default"
+
+LEGACY_SPLIT: dict[str, Any] = {"sentence_context": False}
+"""What a split key stored before a field existed meant (sentences were embedded bare)."""
 
 
 def default_index_dir() -> Path:
@@ -31,6 +35,9 @@ class IndexConfig:
         sentence_max_chars: longer "sentences" (tables, run-on text) are cut at whitespace.
         summary_sentences: sentences picked for the extractive document summary.
         embed_title: prefix each child's embedded text with its document title.
+        sentence_context: prefix each sentence's embedded text with its document title too
+            (contextual embeddings; indexes made before this option hold bare sentences and
+            keep them until `RagIndex.migrate` re-embeds them).
         batch_docs: most documents embedded together and committed in one transaction.
         batch_texts: a batch is also closed once its documents have this many texts to embed
             (larger batches pad less when the model sorts texts by length).
@@ -41,6 +48,7 @@ class IndexConfig:
     sentence_max_chars: int = 600
     summary_sentences: int = 5
     embed_title: bool = True
+    sentence_context: bool = True
     batch_docs: int = 256
     batch_texts: int = 4096
 
@@ -54,7 +62,7 @@ class IndexConfig:
         if min(self.summary_sentences, self.batch_docs, self.batch_texts) < 1:
             raise ConfigError("summary_sentences, batch_docs and batch_texts must be at least 1")
 
-    def split_key(self) -> dict[str, int | bool]:
+    def split_key(self) -> dict[str, Any]:
         """The fields that change how text is cut (stored in the index, checked on open)."""
         return {
             "parent_chars": self.parent_chars,
@@ -62,4 +70,10 @@ class IndexConfig:
             "sentence_max_chars": self.sentence_max_chars,
             "summary_sentences": self.summary_sentences,
             "embed_title": self.embed_title,
+            "sentence_context": self.sentence_context,
         }
+
+    @classmethod
+    def from_stored(cls, stored: dict[str, Any], **batching: int) -> IndexConfig:
+        """The config an index was made with; keys it predates take their old meaning."""
+        return cls(**{**LEGACY_SPLIT, **stored}, **batching)

@@ -14,7 +14,7 @@ from rag_agent.index import db
 from rag_agent.index.catalogue import Catalogue, build_catalogue
 from rag_agent.index.filters import Filter, compile_filter
 from rag_agent.index.keyword import keyword_ids
-from rag_agent.index.records import Hit, IndexStats
+from rag_agent.index.records import Hit, IndexStats, StoredSentence
 from rag_agent.index.rows import text_hash, vectors_by_hash
 from rag_agent.index.vectors import KINDS
 from rag_agent.models import encode_query
@@ -31,6 +31,7 @@ class IndexReader:
     collections: dict[str, Any]
     embedder: Any
     dim: int
+    config: Any
     path: Any
     _queries: dict[str, np.ndarray]
     _catalogues: dict[str, Catalogue]
@@ -162,6 +163,104 @@ class IndexReader:
                 "SELECT position, text FROM units WHERE doc_id = ? AND kind = 'sentence' AND "
                 "position BETWEEN ? AND ? ORDER BY position", (doc_id, first, last)).fetchall()
 
+    def sentence_rows(self, doc_id: str, first: int | None = None, last: int | None = None, *,
+                      parent_id: str | None = None) -> list[StoredSentence]:
+        """A document's stored sentences with their vectors, in order: positions
+        `first..last` inclusive, or those of one parent, or (neither given) all of them."""
+        sql = "SELECT position, text, vector FROM units WHERE doc_id = ? AND kind = 'sentence'"
+        args: list[Any] = [doc_id]
+        if first is not None or last is not None:
+            sql += " AND position BETWEEN ? AND ?"
+            args += [first if first is not None else 0, last if last is not None else 1 << 62]
+        if parent_id is not None:
+            sql += " AND parent_id = ?"
+            args.append(parent_id)
+        with self.lock:
+            rows = self.conn.execute(sql + " ORDER BY position", args).fetchall()
+        return [StoredSentence(p, t, np.frombuffer(v, dtype=np.float32)) for p, t, v in rows]
+
+    def centroid(self, *, kind: str = "summary", filter: Filter | None = None,
+                 tenant: str = DEFAULT_TENANT) -> np.ndarray | None:
+        """The normalized mean vector of the tenant's units of `kind` matching `filter` (what
+        the documents are about together), or None if there are none."""
+        where, params = compile_filter(filter)
+        with self.lock:
+            rows = self.conn.execute(
+                "SELECT u.vector FROM units u JOIN documents d ON d.doc_id = u.doc_id "
+                f"WHERE u.kind = ? AND d.tenant = ? AND {where}", [kind, tenant, *params])
+            total = np.zeros(self.dim, dtype=np.float64)
+            n = 0
+            for (blob,) in rows:
+                total += np.frombuffer(blob, dtype=np.float32)
+                n += 1
+        if n == 0:
+            return None
+        norm = np.linalg.norm(total)
+        return (total / (norm or 1.0)).astype(np.float32).reshape(1, -1)
+
+    def titles(self, *, tenant: str = DEFAULT_TENANT) -> list[str]:
+        """Distinct titles of the tenant's documents."""
+        with self.lock:
+            return [t for (t,) in self.conn.execute(
+                "SELECT DISTINCT title FROM documents WHERE tenant = ? ORDER BY title", (tenant,))]
+
+    def sentence_scores(self, query: np.ndarray, doc_ids: Sequence[str], *,
+                        tenant: str = DEFAULT_TENANT) -> dict[str, np.ndarray]:
+        """Cosine of every sentence of these documents (the tenant's only) with the query row,
+        by position: one exact FAISS pass, no vectors read from SQLite."""
+        ids = list(dict.fromkeys(doc_ids))
+        if not ids:
+            return {}
+        with self.lock:
+            self._sync()
+            rows = self.conn.execute(
+                "SELECT u.id, u.doc_id, u.position FROM units u JOIN documents d ON d.doc_id = "
+                f"u.doc_id WHERE u.kind = 'sentence' AND d.tenant = ? AND u.doc_id IN "
+                f"({','.join('?' * len(ids))})", [tenant, *ids]).fetchall()
+            if not rows:
+                return {}
+            within = np.array([r[0] for r in rows], dtype=np.int64)
+            scores, found = self.collections["sentence"].search(query, len(within), within)
+        place = {r[0]: (r[1], r[2]) for r in rows}
+        size: dict[str, int] = {}
+        for doc_id, position in place.values():
+            size[doc_id] = max(size.get(doc_id, 0), position + 1)
+        out = {d: np.full(n, -1.0, dtype=np.float32) for d, n in size.items()}
+        for uid, score in zip(found.tolist(), scores.tolist(), strict=True):
+            doc_id, position = place[uid]
+            out[doc_id][position] = score
+        return out
+
+    def document_meta(self, doc_id: str, *, tenant: str = DEFAULT_TENANT) -> dict[str, Any]:
+        """What a passage of the document carries for citations: its metadata with source id,
+        title and tenant ({} for a document the tenant does not hold)."""
+        with self.lock:
+            row = self.conn.execute(
+                "SELECT source_id, title, tenant, metadata FROM documents WHERE doc_id = ? AND "
+                "tenant = ?", (doc_id, tenant)).fetchone()
+        if row is None:
+            return {}
+        return {**json.loads(row[3]), "source_id": row[0], "title": row[1], "tenant": row[2]}
+
+    def sentence_lengths(self, doc_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Characters of every sentence of these documents, by position (no vectors read)."""
+        ids = list(dict.fromkeys(doc_ids))
+        if not ids:
+            return {}
+        rows: dict[str, list[tuple[int, int]]] = {d: [] for d in ids}
+        with self.lock:
+            for doc_id, position, size in self.conn.execute(
+                    "SELECT doc_id, position, length(text) FROM units WHERE kind = 'sentence' "
+                    f"AND doc_id IN ({','.join('?' * len(ids))})", ids):
+                rows[doc_id].append((position, size))
+        out = {}
+        for doc_id, pairs in rows.items():
+            sizes = np.zeros(max((p for p, _ in pairs), default=-1) + 1, dtype=np.int64)
+            for position, size in pairs:
+                sizes[position] = size
+            out[doc_id] = sizes
+        return out
+
     def documents_metadata(self, flt: Filter | None = None, *,
                            tenant: str = DEFAULT_TENANT) -> list[dict[str, Any]]:
         """Metadata of the tenant's documents matching `flt` (one dict per document)."""
@@ -200,5 +299,6 @@ class IndexReader:
         disk = sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())
         return IndexStats(str(self.path), self.embedder.model_id, self.dim, n_docs, n_parents,
                           kinds.get("child", 0), kinds.get("sentence", 0),
-                          kinds.get("summary", 0), tenants, disk, generation)
+                          kinds.get("summary", 0), tenants, disk, generation,
+                          self.config.sentence_context)
 

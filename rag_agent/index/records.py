@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
+import numpy as np
 from langchain_core.documents import Document
 
 from rag_agent.ingest.loaders import Skipped
 
-__all__ = ["Hit", "IndexStats", "IngestReport"]
+__all__ = ["Hit", "IndexStats", "IngestReport", "StoredSentence"]
+
+
+class StoredSentence(NamedTuple):
+    """One sentence of a document as stored: its position, text and embedded vector."""
+
+    position: int
+    text: str
+    vector: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -110,6 +119,8 @@ class IndexStats:
     tenants: dict[str, int]
     disk_bytes: int
     generation: int
+    sentence_context: bool = True
+    """Sentences embedded under their document title (False: an older index, bare)."""
 
     @property
     def raw_vector_bytes(self) -> int:
@@ -120,7 +131,9 @@ class IndexStats:
         ratio = self.disk_bytes / self.raw_vector_bytes if self.raw_vector_bytes else 0.0
         return [
             f"index: {self.path}",
-            f"model: {self.model_id} ({self.dim} dims)",
+            f"model: {self.model_id} ({self.dim} dims); sentences embedded "
+            + ("under their document title" if self.sentence_context
+               else "bare (older index: 'rag-agent migrate' adds their titles)"),
             f"documents: {self.documents} in {len(self.tenants)} tenant(s) "
             + ", ".join(f"{t}={n}" for t, n in sorted(self.tenants.items())),
             f"units: {self.parents} parents, {self.children} children, {self.sentences} "

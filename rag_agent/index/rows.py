@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from rag_agent.index.writer import Pending
 
 __all__ = [
-    "commit_batch", "delete_documents", "existing_hashes", "text_hash", "vectors_by_hash",
+    "commit_batch", "delete_documents", "existing_hashes", "text_hash", "transaction",
+    "vectors_by_hash",
 ]
 
 
@@ -68,13 +69,13 @@ def _unit_rows(p: Pending, vecs: tuple[np.ndarray, np.ndarray, np.ndarray], hash
     for i, (c, text) in enumerate(zip(split.children, split.child_embed_texts, strict=True)):
         rows.append(("child", i, pid[split.child_parent[i]], i, c.start, c.end, c.text,
                      hasher(text), child_vecs[i]))
-    for i, s in enumerate(split.sentences):
+    for i, (s, text) in enumerate(zip(split.sentences, split.sentence_embed_texts, strict=True)):
         rows.append(("sentence", i, pid[split.sentence_parent[i]], split.sentence_child[i],
-                     s.start, s.end, s.text, hasher(s.text), sent_vecs[i]))
+                     s.start, s.end, s.text, hasher(text), sent_vecs[i]))
     return rows
 
 
-def _transaction(index: RagIndex, body: Callable[[], None],
+def transaction(index: RagIndex, body: Callable[[], None],
                  added: dict[str, list], removed: dict[str, list[int]]) -> None:
     """Run `body` in one write transaction that bumps the generation, then update FAISS."""
     conn = index.conn
@@ -118,7 +119,7 @@ def commit_batch(
                 added[r[0]].append((next_id + j, r[8]))
             next_id += len(rows)
 
-    _transaction(index, body, added, removed)
+    transaction(index, body, added, removed)
     for p in pending:
         report.updated += p.old_doc_id is not None
         report.added += p.old_doc_id is None
@@ -169,5 +170,5 @@ def delete_documents(index: RagIndex, doc_ids: list[str]) -> int:
             for kind, ids in _delete_doc(index.conn, doc_id).items():
                 removed[kind] += ids
 
-    _transaction(index, body, {k: [] for k in index.collections}, removed)
+    transaction(index, body, {k: [] for k in index.collections}, removed)
     return sum(len(v) for v in removed.values())

@@ -61,6 +61,16 @@ def _extractors(extract: Any) -> list[Any]:
     return out
 
 
+def _config_mismatch(folder: Path, stored: IndexConfig, wanted: IndexConfig) -> str:
+    have, want = stored.split_key(), wanted.split_key()
+    diff = ", ".join(f"{k}={have[k]!r} (asked {want[k]!r})" for k in have if have[k] != want[k])
+    text = f"index {str(folder)!r} was made with {diff}; open it without a config"
+    if {k for k in have if have[k] != want[k]} == {"sentence_context"}:
+        return (text + f", or re-embed its sentences with 'rag-agent migrate --index {folder}' "
+                "(RagIndex.migrate; the old vectors stay in use until it commits)")
+    return text + " or use a new folder"
+
+
 class RagIndex(IndexReader):
     """Summaries, children and sentences in FAISS; documents and parents in SQLite."""
 
@@ -128,16 +138,13 @@ class RagIndex(IndexReader):
                     f"not {emb.model_id!r}; open it with that model or use a new folder"
                 )
             dim = int(db.get_meta(conn, "dim"))
-            stored = IndexConfig(**stored_split)
+            stored = IndexConfig.from_stored(stored_split)
             if config is not None and config.split_key() != stored.split_key():
                 conn.close()
-                raise ConfigError(
-                    f"index {str(folder)!r} cuts documents with {stored.split_key()}, not "
-                    f"{config.split_key()}; open it without a config or use a new folder"
-                )
+                raise ConfigError(_config_mismatch(folder, stored, config))
             batching = config or stored
-            config = IndexConfig(**stored_split, batch_docs=batching.batch_docs,
-                                 batch_texts=batching.batch_texts)
+            config = IndexConfig.from_stored(stored_split, batch_docs=batching.batch_docs,
+                                             batch_texts=batching.batch_texts)
         return cls(folder, conn, emb, config, dim, summarizer)
 
     # ----- writing -------------------------------------------------------------------------
@@ -222,6 +229,18 @@ class RagIndex(IndexReader):
         removed = delete_documents(self, [r[0] for r in rows])
         self.save()
         return removed
+
+    def migrate(self, *, progress: bool = False) -> Any:
+        """Re-embed bare sentences of an older index under their document title (contextual
+        embeddings), atomically; see `rag_agent.index.migrate`. Returns a `MigrationReport`."""
+        from rag_agent.index.migrate import migrate_sentence_context
+
+        return migrate_sentence_context(self, progress=progress)
+
+    def adopt_split(self, split: dict[str, Any]) -> None:
+        """Use the split settings a committed migration stored (called by the migration)."""
+        self.config = IndexConfig.from_stored(split, batch_docs=self.config.batch_docs,
+                                              batch_texts=self.config.batch_texts)
 
     def save(self) -> None:
         """Write the FAISS files if they are behind SQLite (atomic; safe to call any time)."""

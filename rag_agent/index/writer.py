@@ -130,6 +130,7 @@ def _plan(
             doc.text, doc.title, index.embedder.count_tokens,
             parent_chars=cfg.parent_chars, child_tokens=cfg.child_tokens,
             sentence_max_chars=cfg.sentence_max_chars, embed_title=cfg.embed_title,
+            sentence_context=cfg.sentence_context,
         )
         if not split.sentences:
             report.skipped.append(Skipped(doc.source_id, "no sentences found; nothing to index"))
@@ -158,7 +159,7 @@ def _embed(index: RagIndex, texts: list[str], report: IngestReport) -> np.ndarra
 def _write(index: RagIndex, pending: list[Pending], tenant: str, report: IngestReport) -> None:
     texts: list[str] = []
     for p in pending:
-        texts += [s.text for s in p.split.sentences] + p.split.child_embed_texts
+        texts += p.split.sentence_embed_texts + p.split.child_embed_texts
     vectors = _embed(index, texts, report)
     offset = 0
     rows_per_doc = []

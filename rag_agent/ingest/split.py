@@ -12,7 +12,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["Span", "SplitDocument", "split_document", "split_sentences"]
+__all__ = ["Span", "SplitDocument", "contextual_text", "embed_header", "is_prose",
+           "split_document", "split_sentences", "strip_list_marker"]
 
 _ABBREVIATIONS = frozenset(
     "e.g i.e etc vs al fig figs eq eqs no nos dr mr mrs ms prof st jr sr inc ltd co corp "
@@ -23,6 +24,9 @@ _BOUNDARY = re.compile(r"[.!?]+[\"'\u201d\u2019)\]]*(?=\s+[\"'\u201c\u2018(\[]?[
 _BLOCK_START = re.compile(r"\n(?=[ \t]*(?:#{1,6} |[-*+] |\d+[.)] |> |\|))")
 _PARAGRAPH = re.compile(r"\n[ \t]*\n\s*")
 _WORD = re.compile(r"\S+")
+_NOT_PROSE = re.compile(r"```|[\u2500-\u257f\u2190-\u21ff\u25b2-\u25bc]|^\s*(#{1,6}\s|\||>\s|[-=*_]{3,})")
+_CODE_TOKEN = re.compile(r"[/_{}()\[\]<>=|`]|\.\w+\(|^-+\w")
+_LIST_MARK = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,31 @@ class SplitDocument:
     sentence_child: list[int]
     child_parent: list[int]
     child_embed_texts: list[str]
+    sentence_embed_texts: list[str]
+    """What is embedded for each sentence: the sentence, or the document header and it."""
+
+
+def is_prose(text: str, *, min_words: int = 5, max_words: int = 80) -> bool:
+    """Whether a sentence reads as prose: not a heading, table row, code, diagram or path list,
+    and neither a fragment nor a run-on block. Such sentences stay in the index (they are
+    searched and shown in passages) but are never picked for summaries or offline answers."""
+    if _NOT_PROSE.search(text):
+        return False
+    first = next((c for c in text if c.isalnum()), "")
+    if first.islower():
+        return False  # a fragment cut out of a sentence, a list or code
+    words = text.split()
+    if not min_words <= len(words) <= max_words:
+        return False
+    letters = sum(c.isalpha() for c in text)
+    if letters < 0.6 * sum(not c.isspace() for c in text):
+        return False
+    return sum(bool(_CODE_TOKEN.search(w)) for w in words) <= 0.25 * len(words)
+
+
+def strip_list_marker(text: str) -> str:
+    """A list item's text without its bullet or number ("- ", "2. ")."""
+    return _LIST_MARK.sub("", text, count=1)
 
 
 def _fold(text: str) -> str:
@@ -128,6 +157,26 @@ def _pack(lengths: list[int], budget: int, breaks: list[bool] | None = None) -> 
     return groups
 
 
+def embed_header(title: str, count_tokens: Callable[[list[str]], list[int]],
+                 child_tokens: int) -> tuple[str, int]:
+    """The title line embedded above children (and sentences), cut to a quarter of
+    `child_tokens`, and its token count."""
+    header = _fold(title)
+    if not header:
+        return "", 0
+    header_tokens = count_tokens([header])[0] - 2
+    if header_tokens > child_tokens // 4:
+        words = header.split()
+        header = " ".join(words[: max(1, len(words) * (child_tokens // 4) // header_tokens)])
+        header_tokens = count_tokens([header])[0] - 2
+    return header, header_tokens
+
+
+def contextual_text(header: str, text: str) -> str:
+    """What is embedded for a unit under a document header."""
+    return f"{header}\n{text}" if header else text
+
+
 def split_document(
     text: str,
     title: str,
@@ -137,14 +186,17 @@ def split_document(
     child_tokens: int = 200,
     sentence_max_chars: int = 600,
     embed_title: bool = True,
+    sentence_context: bool = False,
 ) -> SplitDocument:
-    """Split one document; `count_tokens` is the embedder's tokenizer (special tokens included)."""
-    header = _fold(title) if embed_title and title else ""
-    header_tokens = count_tokens([header])[0] - 2 if header else 0
-    if header_tokens > child_tokens // 4:
-        words = header.split()
-        header = " ".join(words[: max(1, len(words) * (child_tokens // 4) // header_tokens)])
-        header_tokens = count_tokens([header])[0] - 2
+    """Split one document; `count_tokens` is the embedder's tokenizer (special tokens included).
+
+    With `embed_title`, each child is embedded under the document title; with
+    `sentence_context`, so is each sentence (a sentence alone "may lack global context"). The
+    header is cut to a quarter of `child_tokens`, and sentences are cut so that header and
+    sentence fit in a child.
+    """
+    header, header_tokens = (embed_header(title, count_tokens, child_tokens)
+                             if embed_title or sentence_context else ("", 0))
     budget = child_tokens - header_tokens - 2
     sentences = _fit_sentences(
         text, split_sentences(text, sentence_max_chars), count_tokens, budget
@@ -166,10 +218,12 @@ def split_document(
                 sentence_child[i] = len(children)
             children.append(child)
             child_parent.append(p)
-            embed_texts.append(f"{header}\n{child.text}" if header else child.text)
-    return SplitDocument(
-        sentences, parents, children, sentence_parent, sentence_child, child_parent, embed_texts
-    )
+            embed_texts.append(contextual_text(header, child.text))
+    child_texts = embed_texts if embed_title else [c.text for c in children]
+    sentence_texts = [contextual_text(header if sentence_context else "", s.text)
+                      for s in sentences]
+    return SplitDocument(sentences, parents, children, sentence_parent, sentence_child,
+                         child_parent, child_texts, sentence_texts)
 
 
 def _join(text: str, spans: list[Span]) -> Span:

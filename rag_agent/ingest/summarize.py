@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -17,9 +16,12 @@ from typing import Any
 import numpy as np
 from langchain_core.stores import BaseStore
 
+from rag_agent.ingest.split import is_prose
+
 __all__ = ["DEFAULT_SUMMARY_PROMPT", "LLMSummarizer", "extractive_summary"]
 
-_MARKUP = re.compile(r"^\s*(\||```|[-=]{3,}|[#=]+\s*$)")
+LEAD_WINDOW = 10
+"""Sentences at the start of a document searched for its lead sentence."""
 _NEAR_DUPLICATE = 0.95
 """Sentences this close to one already picked are never picked (boilerplate, repeats)."""
 
@@ -37,8 +39,13 @@ def extractive_summary(
     n: int = 5,
     max_chars: int = 1000,
     diversity: float = 0.3,
+    lead: bool = True,
 ) -> str:
-    """The `n` most central, mutually distinct sentences, in reading order."""
+    """The `n` most central, mutually distinct sentences, in reading order.
+
+    With `lead`, the document's first prose sentence (among its first `LEAD_WINDOW`) is one of
+    them: an article, a README or a filing usually says what it is about first.
+    """
     if len(sentences) == 0:
         return ""
     if len(sentences) <= n:
@@ -46,12 +53,18 @@ def extractive_summary(
     centroid = vectors.mean(axis=0)
     centroid /= np.linalg.norm(centroid) or 1.0
     relevance = vectors @ centroid
-    markup = np.array([bool(_MARKUP.match(t)) for t in sentences])
-    if (~markup).sum() >= n:  # table rows and code are kept out while prose is left
+    markup = np.array([not is_prose(t) for t in sentences])
+    if (~markup).sum() >= n:  # headings, tables, code and fragments are kept out while prose is left
         relevance = np.where(markup, -np.inf, relevance)
     chosen: list[int] = []
     redundancy = np.full(len(sentences), -1.0, dtype=np.float32)
     used = 0
+    opening = next((i for i in range(min(LEAD_WINDOW, len(sentences))) if not markup[i]
+                    and len(sentences[i]) <= max_chars // 2), None) if lead else None
+    if opening is not None:
+        chosen.append(opening)
+        used += len(sentences[opening]) + 1
+        redundancy = np.maximum(redundancy, vectors @ vectors[opening])
     while len(chosen) < n:
         score = (1 - diversity) * relevance - diversity * redundancy
         score[chosen] = -np.inf
