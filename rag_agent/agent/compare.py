@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["Target", "offline_targets"]
+__all__ = ["Target", "offline_targets", "target_query"]
 
 Target = dict[str, Any]
 """{"name": str, "title": str | None}: a title when the target is a document of the index."""
@@ -63,3 +63,13 @@ def offline_targets(question: str, titles: list[str]) -> list[Target]:
         if t["name"].lower() not in {u["name"].lower() for u in unique}:
             unique.append(t)
     return unique if len(unique) >= 2 else []
+
+
+def target_query(question: str, target: str, targets: list[str]) -> str:
+    """The question as it concerns one target: the other targets' names taken out, the
+    target's name in front ("Compare A and B's climate" -> "B: Compare and B's climate")."""
+    text = question
+    for other in targets:
+        if other and other.lower() != target.lower():
+            text = re.sub(re.escape(other), " ", text, flags=re.I)
+    return f"{target}: {' '.join(text.split())}" if target else question

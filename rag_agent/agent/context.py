@@ -15,11 +15,19 @@ __all__ = ["Context"]
 class Context:
     """Settings of one run; every field has a default."""
 
-    k: int = field(default=4, metadata={"description": "Passages to retrieve."})
+    k: int = field(default=8, metadata={"description": "Most passages handed to synthesis."})
+    budget_chars: int | None = field(default=4000, metadata={
+        "description": "Characters of context handed to synthesis: passages in rank order "
+                       "while they fit, so long parents and short windows compete at equal "
+                       "cost; comparisons share it across targets. None: only k limits."})
+    max_hops: int = field(default=1, metadata={
+        "description": "Second retrieval hops for multi-hop fact questions (0: none; at most "
+                       "1): over titles the first passages name, or a follow-up query the "
+                       "chat model writes."})
     window: int = field(default=2, metadata={
         "description": "Sentences on each side of a sentence-window hit."})
-    route_docs: int = field(default=4, metadata={
-        "description": "Documents picked by summary before parent-chunk search."})
+    route_docs: int = field(default=10, metadata={
+        "description": "Documents each representation ranks before passages are picked."})
     hybrid: bool = field(default=False, metadata={
         "description": "Rank by dense + BM25 keyword search fused by reciprocal rank."})
     auto_filter: bool = field(default=True, metadata={
@@ -42,6 +50,8 @@ class Context:
         "description": "Prompt of the LLM task classifier."})
     filter_prompt: str = field(default=prompts.FILTER_PROMPT, metadata={
         "description": "Prompt of the LLM filter inference (answers over the catalogue)."})
+    follow_up_prompt: str = field(default=prompts.FOLLOW_UP_PROMPT, metadata={
+        "description": "Prompt that writes the second hop's query (with a chat model)."})
     targets_prompt: str = field(default=prompts.TARGETS_PROMPT, metadata={
         "description": "Prompt that lists what a comparison compares."})
     fact_prompt: str = field(default=prompts.FACT_PROMPT, metadata={

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field
 
-__all__ = ["TargetList", "TaskChoice", "call_or_none", "make_chat_model"]
+__all__ = ["FollowUp", "TargetList", "TaskChoice", "call_or_none", "make_chat_model"]
 
 T = TypeVar("T")
 _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="rag-agent-llm")
@@ -21,6 +21,12 @@ class TaskChoice(BaseModel):
     """The task of a question."""
 
     task: str = Field(description="one of: fact, summary, comparison")
+
+
+class FollowUp(BaseModel):
+    """The search that finds what the first passages leave open (a multi-hop question)."""
+
+    query: str = Field(description="one short search query for the missing fact, or empty")
 
 
 class TargetList(BaseModel):

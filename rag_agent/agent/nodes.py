@@ -10,30 +10,36 @@ from langgraph.types import Send
 from typing_extensions import TypedDict
 
 from rag_agent.agent.classify import TASKS, OfflineTaskClassifier
-from rag_agent.agent.compare import Target, offline_targets
+from rag_agent.agent.compare import Target, offline_targets, target_query
 from rag_agent.agent.context import Context
+from rag_agent.agent.extractive import extractive_answer
 from rag_agent.agent.infer import llm_infer_filter
-from rag_agent.agent.llm import TargetList, TaskChoice, call_or_none
+from rag_agent.agent.llm import FollowUp, TargetList, TaskChoice, call_or_none
+from rag_agent.agent.policy import POLICY, Policy, Rule, question_shape, rule_for
 from rag_agent.agent.state import State
 from rag_agent.agent.synthesize import (
     best_score,
     citations_for,
     cited_numbers,
-    extractive_answer,
     format_context,
+    merge_evidence,
     number_passages,
     unique_passages,
 )
 from rag_agent.index.filters import and_filters
-from rag_agent.retrieval.autofilter import infer_filter
+from rag_agent.retrieval.budget import fit_budget, share_budget
+from rag_agent.retrieval.fused import FusedRetriever
+from rag_agent.retrieval.hops import Hop, TitleMatcher, title_hop
 from rag_agent.retrieval.tools import make_retrievers
 
-__all__ = ["AgentNodes", "TargetTask", "route_after_grade", "route_task"]
+__all__ = ["AgentNodes", "TargetTask", "route_after_grade", "route_after_retrieval",
+           "route_task"]
 
-Tool = Literal["summary", "sentence_window", "parent_chunk", "plan_compare"]
-_CONTEXT_WORDS = ("why", "how", "explain", "describe")
+Tool = Literal["fused", "summary", "sentence_window", "parent_chunk"]
 _NEXT_TOOL = {"sentence_window": "parent_chunk", "parent_chunk": "sentence_window",
-              "summary": "parent_chunk"}
+              "summary": "parent_chunk", "fused": "parent_chunk"}
+_PASSAGE_CHARS = 1500
+"""Size of a region when no character budget is set (about a parent)."""
 
 
 class TargetTask(TypedDict):
@@ -41,48 +47,84 @@ class TargetTask(TypedDict):
 
     question: str
     target: Target
+    order: int
+    """The target's place in the plan (evidence is merged in this order)."""
+    names: list[str]
+    """Every target's name (the others are taken out of this target's query)."""
     inferred_filter: dict[str, Any] | None
 
 
-def route_task(state: State) -> Tool:
-    """The tool for the classified task (pure: reads state only)."""
+def route_task(state: State, policy: Policy = POLICY) -> Tool | Literal["plan_compare"]:
+    """The node of the policy's tool for the question's shape (pure: reads state only)."""
     task = state.get("task")
-    if task == "summary":
-        return "summary"
-    if task == "comparison":
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
+    shape = question_shape(state["question"], task)
+    if shape == "comparison":
         return "plan_compare"
-    if task == "fact":
-        first = state["question"].strip().split(" ", 1)[0].lower()
-        return "parent_chunk" if first in _CONTEXT_WORDS else "sentence_window"
-    raise ValueError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
+    return rule_for(shape, policy).tool
 
 
-def route_after_grade(state: State) -> Literal["synthesize", "sentence_window", "parent_chunk"]:
+def route_after_retrieval(state: State, policy: Policy = POLICY) -> Literal["hop", "grade"]:
+    """A second hop when the rule asks for one and none was made yet."""
+    rule = rule_for(question_shape(state["question"], state.get("task", "fact")), policy)
+    return "hop" if rule.hops and not state.get("hops") else "grade"
+
+
+def route_after_grade(state: State) -> Literal["synthesize", "sentence_window",
+                                               "parent_chunk"]:
     """Back to another tool when grading asked for a retry, else on to synthesis."""
     if state.get("retry"):
         return _NEXT_TOOL[state["tool"]]  # type: ignore[return-value]
     return "synthesize"
 
 
+def _region_chars(ctx: Context, rule: Rule) -> int:
+    return max(200, (ctx.budget_chars // rule.region_share) if ctx.budget_chars
+               else _PASSAGE_CHARS)
+
+
 class AgentNodes:
     """Nodes bound to one index, classifier and optional chat model."""
 
-    def __init__(self, index: Any, classifier: OfflineTaskClassifier, chat_model: Any) -> None:
+    def __init__(self, index: Any, classifier: OfflineTaskClassifier, chat_model: Any,
+                 policy: Policy = POLICY) -> None:
         self.index = index
         self.classifier = classifier
         self.chat_model = chat_model
+        self.policy = policy
+        self._matchers: dict[str, tuple[int, TitleMatcher]] = {}
 
     def _structured(self, schema: type) -> Any:
         """The chat model answering in `schema` by function calling (works with local servers)."""
         return self.chat_model.with_structured_output(schema, method="function_calling")
 
+    def _filter(self, ctx: Context, state: State | None) -> dict[str, Any] | None:
+        return and_filters(ctx.filter, (state or {}).get("inferred_filter"))
+
     def _retrievers(self, ctx: Context, state: State | None = None,
                     **overrides: Any) -> dict[str, Any]:
         """Retrievers under the caller's filter AND the inferred one (tenant always kept)."""
-        flt = and_filters(ctx.filter, (state or {}).get("inferred_filter"))
         opts = {"k": ctx.k, "window": ctx.window, "route_docs": ctx.route_docs,
-                "filter": flt, "tenant": ctx.tenant, "hybrid": ctx.hybrid, **overrides}
+                "filter": self._filter(ctx, state), "tenant": ctx.tenant,
+                "hybrid": ctx.hybrid, **overrides}
         return make_retrievers(self.index, **opts)
+
+    def _fused(self, ctx: Context, rule: Rule, **overrides: Any) -> FusedRetriever:
+        opts = {"index": self.index, "k": ctx.k, "tenant": ctx.tenant, "hybrid": ctx.hybrid,
+                "signals": rule.signals, "route_docs": max(ctx.route_docs, 1),
+                "region_chars": _region_chars(ctx, rule),
+                "regions_per_doc": rule.regions_per_doc, **overrides}
+        return FusedRetriever(**opts)
+
+    def _matcher(self, tenant: str) -> TitleMatcher:
+        """Titles of the tenant's documents, rebuilt only when the index changed."""
+        generation = self.index.stats().generation
+        cached = self._matchers.get(tenant)
+        if cached is None or cached[0] != generation:
+            cached = (generation, TitleMatcher(self.index.titles(tenant=tenant)))
+            self._matchers[tenant] = cached
+        return cached[1]
 
     def classify(self, state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         ctx = runtime.context or Context()
@@ -93,10 +135,12 @@ class AgentNodes:
                 ctx.classify_prompt.format(question=question)), ctx.llm_timeout)
             task = str(getattr(out, "task", "")).strip().lower() if out is not None else ""
             if task in TASKS:
-                return {"task": task, "task_confidence": 1.0, "classified_by": "llm"}
+                return {"task": task, "task_confidence": 1.0, "classified_by": "llm",
+                        "shape": question_shape(question, task)}
             notes.append(f"llm classifier unusable ({why or f'answered {task!r}'}); offline used")
         task, p = self.classifier.predict(question)
-        return {"task": task, "task_confidence": p, "classified_by": "offline", "notes": notes}
+        return {"task": task, "task_confidence": p, "classified_by": "offline", "notes": notes,
+                "shape": question_shape(question, task)}
 
     def infer_filter(self, state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         """A metadata filter from the question over the catalogue (chat model first, if any)."""
@@ -115,12 +159,42 @@ class AgentNodes:
                 trace += inference.trace + ["offline inference used"]
                 inference = None
         if inference is None:
-            inference = infer_filter(self.index, question, tenant=ctx.tenant,
-                                     base_filter=ctx.filter)
+            inference = self._offline_filter(question, ctx)
         return {"inferred_filter": inference.filter, "filter_trace": trace + inference.trace,
                 "filter_fallback": inference.fallback, "target_filters": inference.targets,
                 "notes": [f"filter fallback: {inference.fallback}"] if inference.fallback
                 else []}
+
+    def _offline_filter(self, question: str, ctx: Context) -> Any:
+        from rag_agent.retrieval.autofilter import infer_filter
+
+        return infer_filter(self.index, question, tenant=ctx.tenant, base_filter=ctx.filter)
+
+    # ----- retrieval ---------------------------------------------------------------------------
+    def _rule(self, state: State) -> Rule:
+        return rule_for(question_shape(state["question"], state.get("task", "fact")),
+                        self.policy)
+
+    def fused(self, state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+        """The policy's passages: documents by every representation, then their best regions
+        (with the best documents' summaries first where the rule says so)."""
+        ctx = runtime.context or Context()
+        rule = self._rule(state)
+        flt = self._filter(ctx, state)
+        docs = self._fused(ctx, rule).invoke(state["question"], filter=flt)
+        if rule.with_summary:
+            docs = self._central_summaries(ctx, flt, min(3, ctx.k)) + docs
+        return {"documents": docs, "tool": "fused"}
+
+    def _central_summaries(self, ctx: Context, flt: dict[str, Any] | None,
+                           k: int) -> list[Document]:
+        """Summaries of the documents closest to what the scope is about as a whole: a
+        question like "What is this about?" names nothing to rank by."""
+        centre = self.index.centroid(filter=flt, tenant=ctx.tenant)
+        if centre is None:
+            return []
+        hits = self.index.search(centre, kind="summary", k=k, filter=flt, tenant=ctx.tenant)
+        return [h.to_document() for h in hits]
 
     def _tool(self, name: str, state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         ctx = runtime.context or Context()
@@ -136,6 +210,43 @@ class AgentNodes:
     def parent_chunk(self, state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         return self._tool("parent_chunk", state, runtime)
 
+    def hop(self, state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+        """One bounded second hop: a follow-up query from the chat model, else the documents
+        whose titles the best passages name (see `rag_agent.retrieval.hops`)."""
+        ctx = runtime.context or Context()
+        docs = state.get("documents", [])
+        if ctx.max_hops < 1 or not docs:
+            return {"hops": [{"via": "none", "query": "", "found": [],
+                              "why": "max_hops is 0" if ctx.max_hops < 1 else "no passages"}]}
+        rule = self._rule(state)
+        flt = self._filter(ctx, state)
+        retriever = self._fused(ctx, rule)
+        notes: list[str] = []
+        if self.chat_model is not None:
+            out, why = call_or_none(lambda: self._structured(FollowUp).invoke(
+                ctx.follow_up_prompt.format(context=format_context(
+                    number_passages(docs[:3])), question=state["question"])), ctx.llm_timeout)
+            query = str(getattr(out, "query", "") or "").strip()
+            if query:
+                extra = retriever.invoke(query, k=2, filter=flt)
+                merged = docs[:2] + [d for d in extra if d.id not in {x.id for x in docs[:2]}]
+                merged += [d for d in docs[2:] if d.id not in {x.id for x in merged}]
+                return {"documents": merged, "hops": [{
+                    "via": "follow-up query", "query": query,
+                    "found": [str(d.metadata.get("title", "")) for d in extra]}]}
+            notes.append(f"llm follow-up unusable ({why or 'empty query'}); titles used")
+        parents = self._hop_texts(docs[:2])
+        merged, hop = title_hop(retriever, state["question"], docs, self._matcher(ctx.tenant),
+                                parents, base_filter=flt)
+        return {"documents": merged, "hops": [_hop_record(hop)], "notes": notes}
+
+    def _hop_texts(self, docs: list[Document]) -> dict[str, str]:
+        """Text to read names in: each passage's parent (a window may miss the name)."""
+        ids = [d.metadata.get("parent_id") for d in docs]
+        parents = self.index.docstore.mget([i for i in ids if i])
+        by_id = {p.id: p.page_content for p in parents if p is not None}
+        return {d.id: by_id.get(d.metadata.get("parent_id"), d.page_content) for d in docs}
+
     def grade(self, state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         """Ask for one more retrieval round when the best passage scores too low (bounded)."""
         ctx = runtime.context or Context()
@@ -148,17 +259,17 @@ class AgentNodes:
                               f"{state['tool']}"]}
         return {"retry": False}
 
+    # ----- comparison --------------------------------------------------------------------------
     def plan_compare(self, state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         ctx = runtime.context or Context()
         question = state["question"]
-        titles = [t for (t,) in self.index.conn.execute(
-            "SELECT DISTINCT title FROM documents WHERE tenant = ?", (ctx.tenant,))]
+        titles = self.index.titles(tenant=ctx.tenant)
         notes: list[str] = []
         targets: list[Target] = []
         if len(state.get("target_filters") or []) >= 2:
             plan = [{"name": t["name"], "title": None, "filter": t["filter"]}
                     for t in state["target_filters"]]
-            return {"targets": [t["name"] for t in plan], "tool": "parent_chunk",
+            return {"targets": [t["name"] for t in plan], "tool": "fused",
                     "notes": ["targets from the inferred filter"], "plan": plan}
         if self.chat_model is not None:
             out, why = call_or_none(lambda: self._structured(TargetList).invoke(
@@ -171,54 +282,67 @@ class AgentNodes:
                 notes.append(f"llm targets unusable ({why or names}); offline used")
         if not targets:
             targets = offline_targets(question, titles)
-        return {"targets": [t["name"] for t in targets], "tool": "parent_chunk",
+        return {"targets": [t["name"] for t in targets], "tool": "fused",
                 "notes": notes, "plan": targets}
 
     def fan_out(self, state: State) -> list[Send]:
-        """One routed parent-chunk retrieval per target (the whole question if none)."""
+        """One retrieval per target (the whole question if none)."""
         plan = state.get("plan") or [{"name": "", "title": None}]
-        return [Send("compare_target", TargetTask(question=state["question"], target=t,
-                                                  inferred_filter=state.get("inferred_filter")))
-                for t in plan]
+        return [Send("compare_target", TargetTask(
+            question=state["question"], target=t, order=i, names=[p["name"] for p in plan],
+            inferred_filter=state.get("inferred_filter"))) for i, t in enumerate(plan)]
 
     def compare_target(self, task: TargetTask, runtime: Runtime[Context]) -> dict[str, Any]:
+        """The target's own passages, sized for its share of the budget; synthesis drops the
+        ones another target ranked higher and cuts the rest to the share."""
         ctx = runtime.context or Context()
         target = task["target"]
         flt = and_filters(ctx.filter, target.get("filter") or task.get("inferred_filter"),
                           {"title": target["title"]} if target.get("title") else None)
-        query = f"{target['name']}: {task['question']}" if target["name"] else task["question"]
-        wide = 1 if target["name"] else 2
-        retriever = self._retrievers(ctx, filter=flt, k=ctx.k * wide,
-                                     route_docs=ctx.route_docs * wide)["parent_chunk"]
+        query = target_query(task["question"], target["name"], task["names"])
+        rule = rule_for("comparison", self.policy)
+        budget = share_budget(ctx.budget_chars, len(task["names"]))
+        region = max(200, budget // rule.region_share) if budget else _PASSAGE_CHARS
+        docs = self._fused(ctx, rule, region_chars=region).invoke(query, filter=flt)
         docs = [Document(page_content=d.page_content, id=d.id,
-                         metadata={**d.metadata, "target": target["name"]})
-                for d in retriever.invoke(query)]
-        return {"evidence": [{"target": target["name"], "documents": docs}]}
+                         metadata={**d.metadata, "target": target["name"]}) for d in docs]
+        return {"evidence": [{"target": target["name"], "order": task["order"],
+                              "documents": docs}]}
 
+    # ----- answer ------------------------------------------------------------------------------
     def synthesize(self, state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         ctx = runtime.context or Context()
         task = state.get("task", "fact")
+        targets = state.get("targets") or []
+        per_target = task == "comparison" and len(targets) >= 2
         if state.get("evidence"):
-            docs = [d for ev in state["evidence"] for d in ev["documents"]]
+            docs = merge_evidence(state["evidence"], ctx.budget_chars, ctx.k)
         else:
-            docs = state.get("documents", [])
+            docs = fit_budget(state.get("documents", []), ctx.budget_chars, ctx.k)
         passages = number_passages(docs)
         unique = unique_passages(passages)
-        per_target = task == "comparison" and len(state.get("targets") or []) >= 2
         notes: list[str] = []
         if self.chat_model is not None and passages:
             prompt = {"fact": ctx.fact_prompt, "summary": ctx.summary_prompt,
                       "comparison": ctx.comparison_prompt}[task]
             text = prompt.format(context=format_context(unique), question=state["question"],
-                                 targets=", ".join(state.get("targets") or []) or "the subjects")
+                                 targets=", ".join(targets) or "the subjects")
             out, why = call_or_none(lambda: self.chat_model.invoke(text), ctx.llm_timeout)
             answer = str(getattr(out, "content", "") or "").strip()
             if answer:
-                return {"answer": answer, "notes": notes,
+                return {"answer": answer, "notes": notes, "passages": docs,
                         "citations": citations_for(unique, cited_numbers(answer, unique))}
             notes.append(f"llm answer unusable ({why or 'empty'}); extractive answer used")
-        sentences = ctx.answer_sentences * (2 if per_target else 1)
+        shape = state.get("shape") or question_shape(state["question"], task)
         answer = extractive_answer(state["question"], passages, self.index,
-                                   sentences=sentences, per_target=per_target)
-        return {"answer": answer, "notes": notes,
+                                   shape="comparison" if per_target else
+                                   ("fact" if shape == "comparison" else shape),
+                                   sentences=ctx.answer_sentences,
+                                   targets=targets if per_target else None)
+        return {"answer": answer, "notes": notes, "passages": docs,
                 "citations": citations_for(unique, cited_numbers(answer, unique))}
+
+
+def _hop_record(hop: Hop) -> dict[str, Any]:
+    return {"via": hop.via, "query": hop.query, "found": hop.found,
+            "named": {k: v for k, v in hop.named.items() if v}}

@@ -1,7 +1,7 @@
 """Default prompts, one per task; each is a `Context` field so it can be edited in Studio."""
 
 __all__ = ["CLASSIFY_PROMPT", "COMPARISON_PROMPT", "FACT_PROMPT", "FILTER_PROMPT",
-           "SUMMARY_PROMPT", "TARGETS_PROMPT"]
+           "FOLLOW_UP_PROMPT", "SUMMARY_PROMPT", "TARGETS_PROMPT"]
 
 CLASSIFY_PROMPT = (
     "Classify the user's question into one task:\n"
@@ -14,6 +14,13 @@ CLASSIFY_PROMPT = (
 FILTER_PROMPT = (
     "Which documents does this question ask about? Fill in only the fields the question names "
     "(a company, a year, a quarter...), using the allowed values; leave the others empty.\n"
+    "Question: {question}"
+)
+
+FOLLOW_UP_PROMPT = (
+    "The passages below were found for the question. If answering needs a fact about "
+    "something they name but do not explain (a person, place or work), write one short search "
+    "query for it; otherwise answer with an empty query.\n\nPassages:\n{context}\n\n"
     "Question: {question}"
 )
 

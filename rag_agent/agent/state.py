@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from langchain_core.documents import Document
 from typing_extensions import TypedDict
 
-__all__ = ["Citation", "Evidence", "InputState", "OutputState", "State"]
+__all__ = ["Citation", "Evidence", "HopRecord", "InputState", "OutputState", "State"]
 
 
 class InputState(TypedDict):
@@ -32,7 +32,23 @@ class Evidence(TypedDict):
     """Retrieved passages for one comparison target."""
 
     target: str
+    order: int
+    """The target's place in the plan: evidence is merged in this order, not in the order the
+    parallel branches finish."""
     documents: list[Document]
+
+
+class HopRecord(TypedDict, total=False):
+    """One second retrieval hop."""
+
+    via: str
+    """"titles named in passages", "follow-up query", or "none"."""
+    query: str
+    found: list[str]
+    """Titles of the documents whose passages the hop added."""
+    named: dict[str, list[str]]
+    """First-hop passage id -> titles of other documents it names."""
+    why: str
 
 
 class OutputState(TypedDict, total=False):
@@ -46,6 +62,12 @@ class OutputState(TypedDict, total=False):
     """fact, summary or comparison."""
     tool: str
     """The retrieval tool that was used."""
+    shape: str
+    """The policy's view of the question: fact, topic_summary, whole_summary, comparison."""
+    hops: list[HopRecord]
+    """Second retrieval hops made for a multi-hop fact question."""
+    passages: list[Document]
+    """The passages handed to synthesis (within the context budget), numbered from 1."""
     targets: list[str]
     """What a comparison compared."""
     inferred_filter: dict[str, Any] | None
@@ -62,7 +84,8 @@ class State(InputState, OutputState, total=False):
     classified_by: str
     """offline, or llm."""
     documents: list[Document]
-    """Passages from the tool (not comparisons)."""
+    """Passages from the tool and its hop, best first (not comparisons); synthesis takes what
+    fits the budget."""
     evidence: Annotated[list[Evidence], operator.add]
     """Passages per comparison target; each fan-out branch appends its own."""
     filter_fallback: str | None

@@ -1,26 +1,18 @@
-"""Answers with [n] citations: extractive and offline by default, from a chat model if given.
-
-The extractive answer ranks the sentences of the retrieved passages against the question with
-the index's vectors (stored sentence vectors are reused; nothing is embedded twice) and keeps
-the best few, each followed by the number of its passage.
-"""
+"""What synthesis works with: numbered passages, prompts' source blocks, citations, and the
+merge of a comparison's per-target evidence (the extractive answer is in `extractive.py`)."""
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from itertools import zip_longest
 
 from langchain_core.documents import Document
 
-from rag_agent.agent.state import Citation
-from rag_agent.ingest.split import split_sentences
+from rag_agent.agent.state import Citation, Evidence
+from rag_agent.retrieval.budget import fit_budget
 
-__all__ = ["best_score", "cited_numbers", "citations_for", "extractive_answer",
-           "format_context", "number_passages", "unique_passages"]
-
-_NEAR_DUPLICATE = 0.95
-_MARKUP = re.compile(r"^\s*(\||```|-{3,})")
-"""Table rows, code fences and rules are context, not answer sentences."""
+__all__ = ["best_score", "cited_numbers", "citations_for", "format_context", "merge_evidence",
+           "number_passages", "unique_passages"]
 
 
 def number_passages(documents: list[Document]) -> list[tuple[int, Document]]:
@@ -68,42 +60,41 @@ def cited_numbers(answer: str, passages: list[tuple[int, Document]]) -> set[int]
     return found or valid
 
 
-def extractive_answer(
-    question: str,
-    passages: list[tuple[int, Document]],
-    index: Any,
-    *,
-    sentences: int = 4,
-    per_target: bool = False,
-) -> str:
-    """The best sentences of the passages for the question, each cited as [n].
+def _overlaps(a: Document, b: Document) -> bool:
+    """Same passage, or two windows of one document that share a sentence."""
+    if (a.id or a.page_content) == (b.id or b.page_content):
+        return True
+    ma, mb = a.metadata, b.metadata
+    if ma.get("doc_id") is None or ma.get("doc_id") != mb.get("doc_id"):
+        return False
+    if ma.get("parent_id") and ma.get("kind") == mb.get("kind") == "parent":
+        return ma["parent_id"] == mb["parent_id"]
+    spans = [(m.get("window_start"), m.get("window_end")) for m in (ma, mb)]
+    if any(x is None for span in spans for x in span):
+        return False
+    (a0, a1), (b0, b1) = spans
+    return a0 <= b1 and b0 <= a1
 
-    With `per_target`, the best sentences of each comparison target are grouped under it.
-    """
-    rows: list[tuple[int, str, str]] = []  # (passage number, target, sentence)
-    for n, doc in passages:
-        target = str(doc.metadata.get("target", ""))
-        rows += [(n, target, s.text) for s in split_sentences(doc.page_content)
-                 if len(s.text) > 2 and not _MARKUP.match(s.text)]
-    if not rows:
-        return "No passage in the index matches this question."
-    vectors = index.embed_texts([r[2] for r in rows])
-    scores = vectors @ index.embed_query(question)[0]
-    groups = sorted({r[1] for r in rows}, key=[r[1] for r in rows].index) if per_target else [""]
-    budget = max(1, sentences // len(groups)) if per_target else sentences
-    lines = []
-    for group in groups:
-        members = [i for i, r in enumerate(rows) if not per_target or r[1] == group]
-        picked: list[int] = []
-        for i in sorted(members, key=lambda i: -scores[i]):
-            if len(picked) >= budget:
-                break
-            if any(float(vectors[i] @ vectors[j]) > _NEAR_DUPLICATE for j in picked):
-                continue
-            picked.append(i)
-        text = " ".join(f"{rows[i][2]} [{rows[i][0]}]" for i in picked)
-        lines.append(f"{group}: {text}" if per_target and group else text)
-    return "\n".join(lines)
+
+def merge_evidence(evidence: list[Evidence], budget_chars: int | None,
+                   k: int | None) -> list[Document]:
+    """A comparison's passages: per target, its own passages (one also found for another
+    target, or overlapping one, stays only with the target that ranked it higher, the earlier
+    target on a tie), cut to its share of the budget and of k; then the targets' passages
+    taken in turn, in plan order (never in the order parallel branches finished)."""
+    ordered = sorted(evidence, key=lambda e: e.get("order", 0))
+    claims = [(rank, t, doc) for t, ev in enumerate(ordered)
+              for rank, doc in enumerate(ev["documents"])]
+    kept: list[tuple[int, int, Document]] = []
+    for rank, t, doc in sorted(claims, key=lambda c: (c[0], c[1])):
+        if not any(_overlaps(doc, other) for _, _, other in kept):
+            kept.append((rank, t, doc))
+    parts = max(1, len(ordered))
+    share = None if budget_chars is None else max(1, budget_chars // parts)
+    per_k = None if k is None else max(1, k // parts)
+    lists = [fit_budget([d for _, tt, d in sorted(kept, key=lambda c: c[0]) if tt == t],
+                        share, per_k) for t in range(len(ordered))]
+    return [d for row in zip_longest(*lists) for d in row if d is not None]
 
 
 def best_score(documents: list[Document]) -> float:

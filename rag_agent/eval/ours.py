@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from itertools import chain, zip_longest
 from typing import Any
 
 from langchain_core.documents import Document
@@ -66,8 +65,8 @@ class AgentStrategy:
     """The whole agent graph, offline, choosing its own tool; remembers task, tool and answer
     per query.
 
-    Its passages are those handed to synthesis: the tool's documents, or for comparisons the
-    targets' documents taken in turn. The agent hands every passage to synthesis, so it runs
+    Its passages are those handed to synthesis (the final state's `passages`: the tool's and
+    its hop's documents within the budget, or for comparisons the targets' taken in turn). The agent hands every passage to synthesis, so it runs
     with the set's own `context` (`DatasetSpec.agent_context`, e.g. `{"k": 10}`), not with the
     harness's retrieval depth.
     """
@@ -85,27 +84,14 @@ class AgentStrategy:
         """Overrides of the agent's Context for every run, passed as given."""
         self.choices: dict[str, tuple[str, str]] = {}
         self.answers: dict[str, str] = {}
+        self.shapes: dict[str, str] = {}
+        """Query id -> the policy shape the agent saw."""
         """Query id -> the answer of the final state (the `synthesize` node's update)."""
 
     def __call__(self, query: EvalQuery, k: int) -> list[Passage]:
         context = {**self.context, "route_docs": self.route_docs, "filter": scope_filter(query)}
-        documents: list[Document] = []
-        evidence: list[list[Document]] = []
-        task = tool = answer = ""
-        for update in self.agent.stream({"question": query.text}, context=context,
-                                        stream_mode="updates"):
-            for node, change in update.items():
-                change = change or {}
-                if node == "classify":
-                    task = change.get("task", task)
-                if "tool" in change:
-                    tool = change["tool"]
-                if "documents" in change:
-                    documents = change["documents"]
-                answer = change.get("answer", answer)
-                evidence += [e["documents"] for e in change.get("evidence", [])]
-        self.choices[query.qid] = (task, tool)
-        self.answers[query.qid] = answer
-        if evidence:
-            documents = [d for d in chain.from_iterable(zip_longest(*evidence)) if d is not None]
-        return [passage_of(d) for d in documents]
+        final = self.agent.invoke({"question": query.text}, context=context)
+        self.choices[query.qid] = (final.get("task", ""), final.get("tool", ""))
+        self.answers[query.qid] = final.get("answer", "")
+        self.shapes[query.qid] = final.get("shape", "")
+        return [passage_of(d) for d in final.get("passages", [])]

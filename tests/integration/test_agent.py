@@ -39,9 +39,9 @@ def agent(index: RagIndex):
     return build_agent(index)
 
 
-def test_fact_question_uses_sentence_window_and_cites_the_source(agent) -> None:
+def test_fact_question_uses_the_policy_tool_and_cites_the_source(agent) -> None:
     out = agent.invoke({"question": "What is the population of Brightwater?"})
-    assert (out["task"], out["tool"]) == ("fact", "sentence_window")
+    assert (out["task"], out["shape"], out["tool"]) == ("fact", "fact", "fused")
     first = out["answer"].split(" [")[0]
     assert first == "Brightwater has a population of 1.3 million people."
     cited = {c["source_id"] for c in out["citations"]}
@@ -49,10 +49,15 @@ def test_fact_question_uses_sentence_window_and_cites_the_source(agent) -> None:
     assert all(f"[{c['n']}]" in out["answer"] for c in out["citations"])
 
 
-def test_summary_question_uses_summaries(agent) -> None:
+def test_summary_questions_by_shape(agent) -> None:
     out = agent.invoke({"question": "Summarize what the documents say about Cedar Falls."})
-    assert (out["task"], out["tool"]) == ("summary", "summary")
-    assert out["citations"][0]["title"] in CITIES
+    assert (out["task"], out["shape"]) == ("summary", "topic_summary")
+    assert out["citations"][0]["title"] == "Cedar Falls"
+    assert all(d.metadata["kind"] == "region" for d in out["passages"])
+    whole = agent.invoke({"question": "Summarize the documents."})
+    assert whole["shape"] == "whole_summary"
+    assert whole["passages"][0].metadata["kind"] == "summary"
+    assert {c["title"] for c in whole["citations"]} == set(CITIES)  # every document has a say
 
 
 def test_comparison_fans_out_per_target_and_cites_both(agent) -> None:
@@ -102,8 +107,9 @@ def _final_state(agent, question: str, context: dict | None = None) -> dict:
 
 def test_hybrid_context_fuses_keyword_ranking(agent) -> None:
     final = _final_state(agent, "What is the population of Brightwater?", {"hybrid": True})
-    assert final["tool"] == "sentence_window"
-    assert final["documents"] and all("rrf" in d.metadata for d in final["documents"])
+    assert final["tool"] == "fused"
+    assert final["documents"] and all("child_keyword" in d.metadata["ranked_by"]
+                                      for d in final["documents"])
     assert final["answer"].startswith("Brightwater has a population of 1.3 million people.")
     plain = _final_state(agent, "What is the population of Brightwater?")
-    assert not any("rrf" in d.metadata for d in plain["documents"])
+    assert not any("keyword" in d.metadata["ranked_by"] for d in plain["documents"])

@@ -2,17 +2,30 @@ import pytest
 
 from rag_agent.agent.classify import cue_features, load_examples
 from rag_agent.agent.compare import offline_targets
-from rag_agent.agent.nodes import route_after_grade, route_task
+from rag_agent.agent.nodes import route_after_grade, route_after_retrieval, route_task
+from rag_agent.agent.policy import POLICY, Rule
 
 
 @pytest.mark.parametrize(("task", "question", "tool"), [
-    ("summary", "Summarize the meeting.", "summary"),
+    ("summary", "Summarize the meeting.", "fused"),
+    ("summary", "Summarize the discussion about the budget.", "fused"),
     ("comparison", "Compare A and B.", "plan_compare"),
-    ("fact", "What is the capital?", "sentence_window"),
-    ("fact", "Why did the council vote no?", "parent_chunk"),
+    ("fact", "What is the capital?", "fused"),
 ])
-def test_route_task_is_a_pure_mapping(task: str, question: str, tool: str) -> None:
+def test_route_task_follows_the_policy(task: str, question: str, tool: str) -> None:
     assert route_task({"question": question, "task": task}) == tool
+
+
+def test_route_task_reads_a_callers_policy() -> None:
+    policy = {**POLICY, "fact": Rule("sentence_window", why="a caller's own table")}
+    assert route_task({"question": "What is the capital?", "task": "fact"}, policy) == (
+        "sentence_window")
+    assert route_after_retrieval({"question": "What is the capital?", "task": "fact"},
+                                 policy) == "grade"
+    assert route_after_retrieval({"question": "What is the capital?", "task": "fact"}) == (
+        "hop" if POLICY["fact"].hops else "grade")
+    assert route_after_retrieval({"question": "Who?", "task": "fact",
+                                  "hops": [{"via": "none"}]}) == "grade"  # one hop at most
 
 
 def test_route_task_refuses_unknown_tasks() -> None:

@@ -7,30 +7,31 @@ from rag_agent.eval.types import EvalQuery, Passage
 
 
 class FakeGraph:
-    """Streams fixed node updates and records the context of each run."""
+    """Returns a fixed final state and records the context of each run."""
 
-    def __init__(self, updates: list[dict[str, Any]]) -> None:
-        self.updates = updates
+    def __init__(self, final: dict[str, Any]) -> None:
+        self.final = final
         self.contexts: list[dict[str, Any]] = []
 
-    def stream(self, state: dict[str, Any], *, context: dict[str, Any], stream_mode: str):
+    def invoke(self, state: dict[str, Any], *, context: dict[str, Any]) -> dict[str, Any]:
         self.contexts.append(context)
-        yield from self.updates
+        return self.final
 
 
 def test_agent_strategy_passes_the_spec_context_and_keeps_the_answer(filings_index) -> None:
     agent = AgentStrategy(filings_index, route_docs=2, context={"k": 10, "budget_chars": 4000})
     doc = Document("Net sales rose.", metadata={"source_id": "2023 Q1 AAPL", "kind": "child"})
-    agent.agent = FakeGraph([{"classify": {"task": "fact"}},
-                             {"retrieve": {"tool": "sentence_window", "documents": [doc]}},
-                             {"synthesize": {"answer": "Net sales rose. [1]"}}])
+    agent.agent = FakeGraph({"task": "fact", "tool": "fused", "shape": "fact",
+                             "documents": [doc, doc], "passages": [doc],
+                             "answer": "Net sales rose. [1]"})
     query = EvalQuery("q1", "How did sales change?", {}, scope=("2023 Q1 AAPL",))
     assert agent(query, 60) == [Passage("2023 Q1 AAPL", "Net sales rose.")]
     assert agent.agent.contexts == [{
         "k": 10, "budget_chars": 4000, "route_docs": 2,
         "filter": {"eval_key": {"$in": ["2023 Q1 AAPL"]}}}]  # the depth (60) is not passed
     assert agent.answers == {"q1": "Net sales rose. [1]"}
-    assert agent.choices == {"q1": ("fact", "sentence_window")}
+    assert agent.choices == {"q1": ("fact", "fused")}
+    assert agent.shapes == {"q1": "fact"}  # the passages scored are those handed to synthesis
 
 
 def test_agent_strategy_answer_is_the_final_state_answer(filings_index) -> None:

@@ -1,0 +1,88 @@
+"""The tool policy: which retrieval answers which kind of question, chosen by measurement.
+
+`question_shape` reads the classified task and the question's wording (pure, no model);
+`POLICY` maps each shape to one `Rule`. Every rule's figures come from
+`bench/policy_sweep.py` on the dev sets in ../shared/data (results in
+`bench/results/policy_*.json`, table in docs/BENCHMARKS.md), and the rule's `why` says which.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["POLICY", "Policy", "Rule", "Shape", "question_shape", "rule_for"]
+
+Shape = Literal["fact", "topic_summary", "whole_summary", "comparison"]
+Tool = Literal["fused", "summary", "sentence_window", "parent_chunk"]
+
+_SUMMARY_WORDS = re.compile(
+    r"\b(summari[sz]e[ds]?|summary|summaries|sum up|recap|outline|overview|gist|tl;?dr|"
+    r"give|provide|me|us|please|what|was|were|is|are|the|a|an|this|that|these|those|its|their|"
+    r"our|of|about|in|on|for|to|and|overall|whole|entire|general|generally|main|key|major|"
+    r"points?|topics?|discussions?|discussed|ideas?|themes?|highlights?|takeaways?|content|"
+    r"meeting|meetings|call|session|conversation|transcript|talk|document|documents|report|"
+    r"paper|article|text|file|files|corpus|collection|project|book|chapter|page|record|"
+    r"covered|covers|cover|say|says|said|all|everything|happened|went|did|do|does)\b",
+    re.I)
+
+
+def question_shape(question: str, task: str) -> Shape:
+    """The policy's view of a question: its task, and for summaries whether it names a topic.
+
+    "Summarize the whole meeting" and "What was the meeting about?" ask for the whole
+    document; "Summarize the discussion about user requirements" names a topic, which lives in
+    some passages of the document, not in its summary.
+    """
+    if task == "comparison":
+        return "comparison"
+    if task != "summary":
+        return "fact"
+    rest = _SUMMARY_WORDS.sub(" ", question)
+    topical = [w for w in re.findall(r"[A-Za-z][\w'’-]*", rest) if len(w) > 2]
+    return "topic_summary" if topical else "whole_summary"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How one shape of question is retrieved."""
+
+    tool: Tool
+    """fused: documents by every representation, then passages (rag_agent.retrieval.fused)."""
+    signals: tuple[str, ...] = ("summary", "child", "sentence")
+    """Document rankings fused by the fused tool."""
+    regions_per_doc: int = 1
+    """Passages one document may give (many: spread over a long document)."""
+    region_share: int = 1
+    """The budget is cut into this many regions (passage size = budget / region_share)."""
+    hops: int = 0
+    """Second hops (over titles the first passages name, or an LLM follow-up query)."""
+    with_summary: bool = False
+    """Put the best documents' summaries before the passages."""
+    why: str = ""
+    """The dev figures that chose this rule."""
+
+
+POLICY: dict[Shape, Rule] = {
+    "fact": Rule("fused", hops=1, why="placeholder: filled from bench/policy_sweep.py"),
+    "topic_summary": Rule("fused", regions_per_doc=4, region_share=4,
+                          why="placeholder: filled from bench/policy_sweep.py"),
+    "whole_summary": Rule("fused", regions_per_doc=8, region_share=8, with_summary=True,
+                          why="placeholder: filled from bench/policy_sweep.py"),
+    "comparison": Rule("fused", regions_per_doc=3, region_share=2, why="placeholder: filled from bench/policy_sweep.py"),
+}
+
+
+Policy = Mapping[str, Rule]
+"""A table from shape to rule (`POLICY`, or a caller's own passed to `build_agent`)."""
+
+
+def rule_for(shape: Shape, policy: Policy = POLICY) -> Rule:
+    """The rule of a shape; raises on an unknown one."""
+    try:
+        return policy[shape]
+    except KeyError:
+        raise ValueError(f"no policy rule for shape {shape!r}; known: {', '.join(policy)}"
+                         ) from None
