@@ -1,14 +1,15 @@
 """The runs behind the agent's tool policy (`rag_agent/agent/policy.py`).
 
-For one evaluation set, every candidate retrieval configuration answers every query; scores
-are grouped by the question shape the policy sees (`question_shape`, from the query's task
-label), so each row of the policy table can cite the figures that chose it.
+For one evaluation set, the whole agent (offline) answers every query once per candidate rule
+of one question shape, the other shapes keeping their policy rule; queries are grouped by the
+shape the agent gave them, so each row of the policy table cites the figures that chose it.
+The plain tools run too, for reference.
 
-    .venv/bin/python bench/policy_sweep.py hotpotqa --workdir /tmp/rag_agent_eval \
-        --out bench/results/policy_hotpotqa.json
+    .venv/bin/python bench/policy_sweep.py sec10q --workdir /tmp/rag_agent_eval \\
+        --out bench/results/policy_sec10q.json
 
-It opens the index `rag-agent eval` built in `--workdir` (run that first). Budgets: the set's
-agent context (`DatasetSpec.agent_context`); passages are cut to it as the agent cuts them.
+It opens the index that `rag-agent eval` built in `--workdir` (run that first) and runs the
+agent with the set's context (`DatasetSpec.agent_context`), as the harness does.
 """
 
 from __future__ import annotations
@@ -18,48 +19,65 @@ import json
 import sys
 import time
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from rag_agent.agent.policy import question_shape
+from rag_agent.agent.graph import build_agent
+from rag_agent.agent.policy import POLICY, Rule
 from rag_agent.eval.datasets import SPECS, load_dataset
 from rag_agent.eval.ours import passage_of, scope_filter
-from rag_agent.eval.scoring import TextLocator
+from rag_agent.eval.scoring import TextLocator, score_answer
 from rag_agent.index.store import RagIndex
-from rag_agent.retrieval.budget import fit_budget
-from rag_agent.retrieval.fused import FusedRetriever
-from rag_agent.retrieval.hops import TitleMatcher, title_hop
 from rag_agent.retrieval.tools import make_retrievers
 
 DENSE = ("summary", "child", "sentence")
-KEYWORD = ("child_keyword", "sentence_keyword")
+SIGNALS = {"sum+child": (("summary", "child"), "never"), "dense": (DENSE, "never"),
+           "dense+bm25 always": (DENSE, "always"), "dense+bm25 rare words": (DENSE, "rare")}
 
 
-def candidates(index: Any, route_docs: int, budget: int | None) -> dict[str, Any]:
-    """name -> retriever (or (retriever, hop)) under test."""
-    tools = make_retrievers(index, route_docs=route_docs)
-    hybrid = make_retrievers(index, route_docs=route_docs, hybrid=True)
-    chars = budget or 1500
-    out: dict[str, Any] = {
-        "summary": tools["summary"],
-        "sentence_window": tools["sentence_window"],
-        "parent_chunk": tools["parent_chunk"],
-        "parent_chunk+bm25": hybrid["parent_chunk"],
-        "sentence_window+bm25": hybrid["sentence_window"],
-    }
-    for name, signals in {"sum+child": ("summary", "child"), "dense": DENSE,
-                          "dense+bm25": DENSE + KEYWORD,
-                          "child+sent+bm25": ("child", "sentence") + KEYWORD}.items():
-        for regions in (1, 2, 4):
-            size = chars // regions if budget else chars
-            out[f"fused[{name}] region x{regions}"] = FusedRetriever(
-                index=index, signals=signals, route_docs=max(route_docs, 10),
-                region_chars=size, regions_per_doc=regions)
-        out[f"fused[{name}] parent"] = FusedRetriever(
-            index=index, signals=signals, route_docs=max(route_docs, 10), passage="parent")
+def variants() -> dict[str, tuple[str, Rule]]:
+    """name -> (shape, candidate rule)."""
+    out: dict[str, tuple[str, Rule]] = {}
+    fact = POLICY["fact"]
+    for name, (signals, keyword) in SIGNALS.items():
+        for hops in (0, 1):
+            out[f"fact: {name}, hops={hops}, 1 region per document"] = (
+                "fact", replace(fact, signals=signals, keyword=keyword, hops=hops,
+                                regions_per_doc=1, region_share=1))
+    out["fact: dense+bm25 rare words, hops=1, 2 regions per document"] = (
+        "fact", replace(fact, regions_per_doc=2, region_share=2))
+    topic = POLICY["topic_summary"]
+    for n in (1, 2, 4):
+        out[f"topic_summary: {n} region(s)"] = ("topic_summary", replace(
+            topic, regions_per_doc=n, region_share=n))
+    whole = POLICY["whole_summary"]
+    for n in (4, 8, 12):
+        for summaries in (True, False):
+            out[f"whole_summary: {n} regions{' + summaries' if summaries else ''}"] = (
+                "whole_summary", replace(whole, regions_per_doc=n, region_share=n,
+                                         with_summary=summaries))
+    comparison = POLICY["comparison"]
+    for name, (signals, keyword) in SIGNALS.items():
+        out[f"comparison: {name}, 3 regions per document"] = ("comparison", replace(
+            comparison, signals=signals, keyword=keyword, regions_per_doc=3))
+    out["comparison: dense+bm25 rare words, 1 region per document"] = ("comparison", replace(
+        comparison, regions_per_doc=1))
     return out
+
+
+def _score(spec: Any, query: Any, docs: list[Any], answer: str | None,
+           locator: Any) -> dict[str, float]:
+    scores = spec.score(query, [passage_of(d) for d in docs], locator)
+    if answer is not None and spec.answer_metrics and query.answer:
+        scores.update(score_answer(query, answer, spec.answer_metrics, spec.answer_chars))
+    return scores
+
+
+def _mean(groups: dict[str, dict[str, list[float]]]) -> dict[str, dict[str, float]]:
+    return {g: {m: round(float(np.mean(v)), 4) for m, v in ms.items()} for g, ms in groups.items()}
 
 
 def main() -> int:
@@ -68,46 +86,58 @@ def main() -> int:
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/rag_agent_eval"))
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
     ap.add_argument("--out", type=Path, default=None)
-    ap.add_argument("--only", action="append", default=None, help="candidate name substring")
-    ap.add_argument("--hop", action="store_true", help="also each candidate + a title hop")
+    ap.add_argument("--only", action="append", default=None,
+                    help="run only candidates whose name contains this (repeatable)")
     args = ap.parse_args()
     spec = SPECS[args.dataset]
     data = load_dataset(args.dataset, args.data)
     index = RagIndex.open(args.workdir / args.dataset / "ours", create=False)
-    ctx = dict(spec.agent_context)
-    k, budget = int(ctx.get("k", 10)), ctx.get("budget_chars")
+    context = {**spec.agent_context, "route_docs": spec.route_docs}
     locator = TextLocator(data.docs) if spec.needs_locator else None
-    pool = candidates(index, spec.route_docs, budget)
-    if args.only:
-        pool = {n: r for n, r in pool.items() if any(o in n for o in args.only)}
-    matcher = TitleMatcher(index.titles()) if args.hop else None
-    runs: dict[str, tuple[Any, bool]] = {n: (r, False) for n, r in pool.items()}
-    if args.hop:
-        runs.update({f"{n} + hop": (r, True) for n, r in pool.items()})
-    table: dict[str, dict[str, dict[str, float]]] = {}
-    for name, (retriever, hop) in runs.items():
+    shapes: dict[str, str] = {}
+    table: dict[str, Any] = {}
+
+    tools = make_retrievers(index, route_docs=spec.route_docs, k=int(context.get("k", 10)))
+    for name, retriever in tools.items():
+        if args.only and not any(o in name for o in args.only):
+            continue
         groups: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+        for q in data.queries:
+            docs = retriever.invoke(q.text, filter=scope_filter(q))
+            for m, v in _score(spec, q, docs, None, locator).items():
+                groups["all"][m].append(v)
+        table[f"tool: {name}"] = _mean(groups)
+        print(f"tool: {name:60s} {table[f'tool: {name}']['all'].get(spec.headline, 0):.3f}",
+              flush=True)
+
+    runs = {"policy": ("", POLICY["fact"])} | variants()
+    for name, (shape, rule) in runs.items():
+        if args.only and not any(o in name for o in args.only) and name != "policy":
+            continue
+        if shape and shapes and shape not in set(shapes.values()):
+            continue  # the set has no question of this shape
+        policy = dict(POLICY) if not shape else {**POLICY, shape: rule}
+        agent = build_agent(index, policy=policy)
+        groups = defaultdict(lambda: defaultdict(list))
         t0 = time.perf_counter()
         for q in data.queries:
-            flt = scope_filter(q)
-            docs = retriever.invoke(q.text, k=k, filter=flt)
-            if hop and matcher is not None:
-                parents = {d.id: d.page_content for d in docs}
-                docs, _ = title_hop(retriever, q.text, docs, matcher, parents, base_filter=flt)
-            docs = fit_budget(docs, budget, k)
-            scores = spec.score(q, [passage_of(d) for d in docs], locator)
-            shape = question_shape(q.text, q.task or "fact")
-            for group in ("all", f"shape:{shape}", f"type:{q.qtype}"):
-                for m, v in scores.items():
+            if shape and shapes and shapes.get(q.qid) != shape:
+                continue
+            out = agent.invoke({"question": q.text}, context={**context,
+                                                             "filter": scope_filter(q)})
+            shapes.setdefault(q.qid, out.get("shape", ""))
+            for m, v in _score(spec, q, out.get("passages", []), out.get("answer", ""),
+                               locator).items():
+                for group in ("all", f"shape:{out.get('shape')}", f"type:{q.qtype}"):
                     groups[group][m].append(v)
-        table[name] = {g: {m: round(float(np.mean(v)), 4) for m, v in ms.items()}
-                       for g, ms in groups.items()}
-        table[name]["all"]["ms_per_query"] = round(
-            1000 * (time.perf_counter() - t0) / len(data.queries), 1)
-        head = spec.headline
-        line = " ".join(f"{g}={v.get(head, float('nan')):.3f}" for g, v in table[name].items())
-        print(f"{name:40s} {line}", flush=True)
-    result = {"dataset": args.dataset, "headline": spec.headline, "k": k, "budget": budget,
+        table[name] = _mean(groups)
+        table[name]["ms_per_query"] = round(1000 * (time.perf_counter() - t0)
+                                            / max(1, len(groups["all"].get(spec.headline, []))), 1)
+        key = f"shape:{shape}" if shape else "all"
+        print(f"{name:60s} {key}={table[name].get(key, {}).get(spec.headline, float('nan')):.3f} "
+              + " ".join(f"{m}={v:.3f}" for m, v in table[name].get(key, {}).items()
+                         if not m.startswith("n:")), flush=True)
+    result = {"dataset": args.dataset, "headline": spec.headline, "context": context,
               "candidates": table}
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

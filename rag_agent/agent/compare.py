@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from rag_agent.ingest.periods import find_periods
+
 __all__ = ["Target", "offline_targets", "target_query"]
 
 Target = dict[str, Any]
@@ -12,7 +14,16 @@ Target = dict[str, Any]
 
 _CONNECT = {"of", "for", "the", "de", "la", "von", "van", "and", "&"}
 _QUESTION_WORDS = {"which", "who", "what", "were", "was", "are", "is", "did", "do", "does",
-                   "how", "compare", "when", "where", "why", "has", "have", "in", "between"}
+                   "how", "compare", "when", "where", "why", "has", "have", "in", "between",
+                   # words that open a question or request, capitalized only for being first
+                   "can", "could", "would", "should", "will", "shall", "may", "might", "if",
+                   "outline", "describe", "list", "identify", "explain", "discuss", "give",
+                   "show", "tell", "provide", "summarize", "summarise", "contrast", "evaluate",
+                   "assess", "analyze", "analyse", "given", "based", "according", "during",
+                   "over", "across", "on", "for", "from", "to", "please", "the", "a", "an",
+                   "and", "or", "but", "as", "at", "by", "with", "since", "after", "before",
+                   "among", "both", "either", "neither", "any", "all", "each",
+                   "there", "here", "this", "that", "these", "those", "it", "they", "we", "i"}
 
 
 def _names(question: str) -> list[str]:
@@ -23,7 +34,8 @@ def _names(question: str) -> list[str]:
     for i, word in enumerate(words):
         bare = re.sub(r"('s|’s)$", "", word)
         capital = bare[:1].isupper() or (bare.isdigit() and len(bare) == 4)
-        if capital and not (not current and bare.lower() in _QUESTION_WORDS):
+        opening = i == 0 and (bare.lower() in _QUESTION_WORDS or bare.lower().endswith("ing"))
+        if capital and not opening and not (not current and bare.lower() in _QUESTION_WORDS):
             nxt = words[i + 1] if i + 1 < len(words) else ""
             if bare != word and not nxt[:1].isupper():  # "Toronto's and": the name ends here
                 names.append([*current, bare])
@@ -56,7 +68,10 @@ def offline_targets(question: str, titles: list[str]) -> list[Target]:
                 found.append({"name": title, "title": title})
     if len(found) >= 2:
         return sorted(found, key=lambda t: lowered.index(t["name"].lower()))
-    names = [n for n in _names(question) if n.lower() not in {t["name"].lower() for t in found}]
+    aside = " ".join(re.findall(r"\(([^)]*)\)", question)).lower()
+    names = [n for n in _names(question) if n.lower() not in {t["name"].lower() for t in found}
+             and not find_periods(n)  # "Q2 2023" is when, not what (periods are filters)
+             and n.lower() not in aside]  # "AWS (Amazon Web Services)" names one thing
     out = found + [{"name": n, "title": None} for n in names]
     unique: list[Target] = []
     for t in out:
@@ -67,7 +82,7 @@ def offline_targets(question: str, titles: list[str]) -> list[Target]:
 
 def target_query(question: str, target: str, targets: list[str]) -> str:
     """The question as it concerns one target: the other targets' names taken out, the
-    target's name in front ("Compare A and B's climate" -> "B: Compare and B's climate")."""
+    target's name in front ("Compare A's and B's climate" -> "B: Compare 's and B's climate")."""
     text = question
     for other in targets:
         if other and other.lower() != target.lower():

@@ -27,7 +27,8 @@ class Context:
     window: int = field(default=2, metadata={
         "description": "Sentences on each side of a sentence-window hit."})
     route_docs: int = field(default=10, metadata={
-        "description": "Documents each representation ranks before passages are picked."})
+        "description": "Documents the parent_chunk tool picks by summary before searching "
+                       "their children."})
     hybrid: bool = field(default=False, metadata={
         "description": "Rank by dense + BM25 keyword search fused by reciprocal rank."})
     auto_filter: bool = field(default=True, metadata={

@@ -24,7 +24,12 @@ import numpy as np
 from langchain_core.documents import Document
 
 from rag_agent.agent.compare import target_query
-from rag_agent.ingest.split import is_prose, split_sentences, strip_list_marker
+from rag_agent.ingest.split import (
+    is_prose,
+    split_sentences,
+    strip_list_marker,
+    table_row_text,
+)
 
 _SPEAKER = re.compile(r"^[\w .'’-]{1,40}:\s+")
 """A transcript's "Speaker: " prefix, which does not count as words of the sentence."""
@@ -86,10 +91,11 @@ def candidates(index: Any, passages: list[tuple[int, Document]]) -> list[Candida
         target = str(doc.metadata.get("target", ""))
         rows = _stored(index, doc)
         if rows is None:
-            missing += [(n, target, i, s.text) for i, s in enumerate(split_sentences(
-                doc.page_content)) if _usable(s.text)]
+            missing += [(n, target, i, table_row_text(s.text)) for i, s in enumerate(
+                split_sentences(doc.page_content)) if _usable(table_row_text(s.text))]
             continue
         for i, (text, vec) in enumerate(rows):
+            text = table_row_text(text)  # a table row can be the answer: read as a line
             if _usable(text) and (n, text) not in seen:
                 seen.add((n, text))
                 out.append(Candidate(n, target, i, text, vec))

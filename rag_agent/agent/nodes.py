@@ -112,7 +112,7 @@ class AgentNodes:
 
     def _fused(self, ctx: Context, rule: Rule, **overrides: Any) -> FusedRetriever:
         opts = {"index": self.index, "k": ctx.k, "tenant": ctx.tenant, "hybrid": ctx.hybrid,
-                "signals": rule.signals, "route_docs": max(ctx.route_docs, 1),
+                "signals": rule.signals, "keyword": rule.keyword,
                 "region_chars": _region_chars(ctx, rule),
                 "regions_per_doc": rule.regions_per_doc, **overrides}
         return FusedRetriever(**opts)
@@ -303,7 +303,8 @@ class AgentNodes:
         rule = rule_for("comparison", self.policy)
         budget = share_budget(ctx.budget_chars, len(task["names"]))
         region = max(200, budget // rule.region_share) if budget else _PASSAGE_CHARS
-        docs = self._fused(ctx, rule, region_chars=region).invoke(query, filter=flt)
+        # twice k: passages another target claims are dropped when the evidence is merged
+        docs = self._fused(ctx, rule, region_chars=region, k=2 * ctx.k).invoke(query, filter=flt)
         docs = [Document(page_content=d.page_content, id=d.id,
                          metadata={**d.metadata, "target": target["name"]}) for d in docs]
         return {"evidence": [{"target": target["name"], "order": task["order"],

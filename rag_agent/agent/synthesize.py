@@ -76,17 +76,27 @@ def _overlaps(a: Document, b: Document) -> bool:
     return a0 <= b1 and b0 <= a1
 
 
+def _mentions(text: str, name: str) -> int:
+    """How often `text` names `name` (any of its words of three letters or more)."""
+    words = [w for w in re.findall(r"[\w'’-]+", name) if len(w) >= 3]
+    return sum(len(re.findall(rf"(?<!\w){re.escape(w)}(?!\w)", text, re.I)) for w in words)
+
+
 def merge_evidence(evidence: list[Evidence], budget_chars: int | None,
                    k: int | None) -> list[Document]:
-    """A comparison's passages: per target, its own passages (one also found for another
-    target, or overlapping one, stays only with the target that ranked it higher, the earlier
-    target on a tie), cut to its share of the budget and of k; then the targets' passages
-    taken in turn, in plan order (never in the order parallel branches finished)."""
+    """A comparison's passages: per target, its own passages, cut to its share of the budget
+    and of k; then the targets' passages taken in turn, in plan order (never in the order the
+    parallel branches finished).
+
+    A passage found for several targets (or overlapping one found for another) stays with one:
+    the target it names most, then the one that ranked it higher, then the earlier target; so
+    no two targets are answered from the same passage.
+    """
     ordered = sorted(evidence, key=lambda e: e.get("order", 0))
-    claims = [(rank, t, doc) for t, ev in enumerate(ordered)
-              for rank, doc in enumerate(ev["documents"])]
+    claims = [(-_mentions(doc.page_content, ev["target"]), rank, t, doc)
+              for t, ev in enumerate(ordered) for rank, doc in enumerate(ev["documents"])]
     kept: list[tuple[int, int, Document]] = []
-    for rank, t, doc in sorted(claims, key=lambda c: (c[0], c[1])):
+    for _, rank, t, doc in sorted(claims, key=lambda c: c[:3]):
         if not any(_overlaps(doc, other) for _, _, other in kept):
             kept.append((rank, t, doc))
     parts = max(1, len(ordered))

@@ -19,7 +19,7 @@ from typing import Any
 
 from rag_agent.index.filters import Filter, compile_filter
 
-__all__ = ["STOPWORDS", "fts_query", "keyword_ids"]
+__all__ = ["STOPWORDS", "document_frequency", "fts_query", "keyword_ids", "query_words"]
 
 # Lucene's English stop set plus question and auxiliary words, compared case-insensitively with
 # the word stripped of punctuation ("What's" -> "what's").
@@ -41,8 +41,7 @@ def fts_query(text: str) -> str | None:
     without a letter or digit (pure punctuation) and stop words are dropped; embedded double
     quotes are doubled, FTS5's escape inside a string.
     """
-    words = [_POSSESSIVE.sub("", w) for w in text.split()]
-    words = [w for w in words if any(ch.isalnum() for ch in w) and not _is_stopword(w)]
+    words = query_words(text)
     if not words:
         return None
     unique = dict.fromkeys(w.replace('"', '""') for w in words)
@@ -79,3 +78,23 @@ def keyword_ids(
         args += list(doc_ids)
     sql += " ORDER BY score DESC, u.id LIMIT ?"
     return [(int(i), float(s)) for i, s in conn.execute(sql, [*args, k])]
+
+
+def query_words(text: str) -> list[str]:
+    """The words of `text` a keyword search looks for (stop words and punctuation dropped)."""
+    words = [_POSSESSIVE.sub("", w) for w in text.split()]
+    return list(dict.fromkeys(w for w in words
+                              if any(ch.isalnum() for ch in w) and not _is_stopword(w)))
+
+
+def document_frequency(conn: sqlite3.Connection, words: Sequence[str], *,
+                       tenant: str) -> dict[str, int]:
+    """How many of the tenant's documents hold each word (as FTS5 tokenizes and stems it)."""
+    out: dict[str, int] = {}
+    for word in words:
+        match = '"' + word.replace('"', '""') + '"'
+        out[word] = conn.execute(
+            "SELECT count(DISTINCT u.doc_id) FROM units_fts JOIN units u ON u.id = "
+            "units_fts.rowid JOIN documents d ON d.doc_id = u.doc_id WHERE units_fts MATCH ? "
+            "AND u.kind = 'child' AND d.tenant = ?", (match, tenant)).fetchone()[0]
+    return out

@@ -13,7 +13,7 @@ from rag_agent.errors import ConfigError
 from rag_agent.index import db
 from rag_agent.index.catalogue import Catalogue, build_catalogue
 from rag_agent.index.filters import Filter, compile_filter
-from rag_agent.index.keyword import keyword_ids
+from rag_agent.index.keyword import document_frequency, keyword_ids, query_words
 from rag_agent.index.records import Hit, IndexStats, StoredSentence
 from rag_agent.index.rows import text_hash, vectors_by_hash
 from rag_agent.index.vectors import KINDS
@@ -87,6 +87,21 @@ class IndexReader:
                                  doc_ids=doc_ids)
         ids = np.array([i for i, _ in ranked], dtype=np.int64)
         return self._hits(kind, ids, np.array([s for _, s in ranked], dtype=np.float64))
+
+    def rarest_word_share(self, query: str, *, tenant: str = DEFAULT_TENANT) -> float | None:
+        """The smallest share of the tenant's documents holding one of the query's words
+        (its most telling word: IDF), or None if no word of it is in the index."""
+        words = query_words(query)
+        if not words:
+            return None
+        with self.lock:
+            total = self.conn.execute("SELECT count(*) FROM documents WHERE tenant = ?",
+                                      (tenant,)).fetchone()[0]
+            counts = [n for n in document_frequency(self.conn, words, tenant=tenant).values()
+                      if n]
+        if not counts or not total:
+            return None
+        return min(counts) / total
 
     def unit_vectors(self, unit_ids: Sequence[int]) -> dict[int, np.ndarray]:
         """Stored vectors of these units (ids that no longer exist are left out)."""

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 __all__ = ["Span", "SplitDocument", "contextual_text", "embed_header", "is_prose",
-           "split_document", "split_sentences", "strip_list_marker"]
+           "split_document", "split_sentences", "strip_list_marker", "table_row_text"]
 
 _ABBREVIATIONS = frozenset(
     "e.g i.e etc vs al fig figs eq eqs no nos dr mr mrs ms prof st jr sr inc ltd co corp "
@@ -70,6 +70,18 @@ def is_prose(text: str, *, min_words: int = 5, max_words: int = 80) -> bool:
     if letters < 0.6 * sum(not c.isspace() for c in text):
         return False
     return sum(bool(_CODE_TOKEN.search(w)) for w in words) <= 0.25 * len(words)
+
+
+def table_row_text(text: str) -> str:
+    """A Markdown table row as a line of text ("| `index.sqlite` | documents, units |" ->
+    "`index.sqlite`: documents, units"); other text unchanged, a rule row to ""."""
+    if not text.lstrip().startswith("|"):
+        return text
+    cells = [c.strip() for c in text.strip().strip("|").split("|")]
+    cells = [c for c in cells if c]
+    if not cells or all(set(c) <= set("-: ") for c in cells):
+        return ""
+    return cells[0] if len(cells) == 1 else f"{cells[0]}: {'; '.join(cells[1:])}"
 
 
 def strip_list_marker(text: str) -> str:

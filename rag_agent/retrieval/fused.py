@@ -1,9 +1,10 @@
 """Fused retrieval: documents ranked by all their representations, then passages from the best.
 
-Stage 1 ranks documents by reciprocal-rank fusion of several rankings of the same question:
-their summaries, their best children and their best sentences by dense similarity, and (with
-`keyword`) their best children and sentences by BM25. A document that every representation
-puts near the top comes first; one found by a single representation still gets in.
+Stage 1 ranks documents by the sum of several normalized scores of the same question: their
+summaries, their best children and their best sentences by dense similarity, and (when a word
+of the question is rare among the documents) their best children by BM25. A document that
+every representation puts near the top comes first; one found by a single representation
+still gets in.
 
 Stage 2 reads the stored sentences of each top document and takes its densest regions of
 matching sentences (`rag_agent.retrieval.regions`) as passages of about `region_chars`
@@ -22,7 +23,6 @@ import numpy as np
 from langchain_core.documents import Document
 
 from rag_agent.retrieval.base import IndexRetriever
-from rag_agent.retrieval.fusion import RRF_K
 from rag_agent.retrieval.regions import dense_regions
 
 __all__ = ["SIGNALS", "FusedRetriever", "rank_documents"]
@@ -35,6 +35,8 @@ _UNITS_PER_DOC = {"summary": 1, "child": 3, "sentence": 6, "child_keyword": 3,
 """Units fetched per wanted document, so that each ranking reaches about `depth` documents."""
 HITS_PER_DOC = 40
 """Best children read per document to pick its parents."""
+KEYWORD_SIGNALS = ("child_keyword",)
+"""Keyword rankings added to the dense ones when the question has a rare word."""
 KEYWORD_WEIGHT = 0.3
 """Weight of a sentence's BM25 score (normalized within its document) added to its cosine
 when regions are placed (bench/region_sweep.py)."""
@@ -45,7 +47,13 @@ KEYWORD_HITS = 2000
 def rank_documents(index: Any, query: str, vector: Any, *, signals: Sequence[str], depth: int,
                    filter: dict[str, Any] | None, tenant: str,
                    doc_ids: Sequence[str] | None = None) -> list[tuple[str, float, Any]]:
-    """(doc id, fused value, best hit) of up to `depth` documents, best first."""
+    """(doc id, fused score, best dense hit or None) of up to `depth` documents, best first.
+
+    Each signal scores a document by its best unit; scores are divided by the signal's best
+    score among its `depth` documents and summed (CombSUM). Dividing by the maximum, unlike
+    min-max scaling, leaves a ranking whose scores barely differ (a keyword list over
+    near-duplicate filings) nearly flat, so it cannot outvote the others with noise.
+    """
     fused: dict[str, float] = {}
     first: dict[str, Any] = {}
     for signal in signals:
@@ -57,21 +65,16 @@ def rank_documents(index: Any, query: str, vector: Any, *, signals: Sequence[str
         else:
             hits = index.search(vector, kind=kind, k=k, filter=filter, tenant=tenant,
                                 doc_ids=doc_ids)
-        rank = 0
-        seen: set[str] = set()
+        best: dict[str, float] = {}
         for hit in hits:
-            if hit.doc_id in seen:
-                continue
-            seen.add(hit.doc_id)
-            rank += 1
-            fused[hit.doc_id] = fused.get(hit.doc_id, 0.0) + 1.0 / (RRF_K + rank)
-            if mode != "keyword":
-                first.setdefault(hit.doc_id, hit)
-            else:
-                first.setdefault(hit.doc_id, None)
-            if rank >= depth:
-                break
-    order = sorted(fused, key=lambda d: -fused[d])[:depth]
+            if hit.doc_id not in best and len(best) < depth:
+                best[hit.doc_id] = hit.score
+                if mode != "keyword":
+                    first.setdefault(hit.doc_id, hit)
+        top = max(best.values(), default=0.0)
+        for doc_id, score in best.items():
+            fused[doc_id] = fused.get(doc_id, 0.0) + (score / top if top > 0 else 0.0)
+    order = sorted(fused, key=lambda d: (-fused[d], d))[:depth]
     return [(d, fused[d], first.get(d)) for d in order]
 
 
@@ -79,9 +82,17 @@ class FusedRetriever(IndexRetriever):
     """k passages from the documents that all representations rank best (see module doc)."""
 
     signals: tuple[str, ...] = ("summary", "child", "sentence")
-    """Rankings fused to order documents (`SIGNALS`)."""
-    route_docs: int = 10
-    """Documents ranked by each signal and considered for passages."""
+    """Dense rankings fused to order documents (`SIGNALS`)."""
+    keyword: Literal["rare", "always", "never"] = "rare"
+    """When children's BM25 ranking joins them: "rare" when a word of the question is held
+    by at most `rare_share` of the documents (a word that rare tells documents apart; in a
+    collection of near-duplicates no word does), "always", or "never". `hybrid=True` on a
+    call means "always"."""
+    rare_share: float = 0.02
+    """See `keyword`."""
+    rank_depth: int = 100
+    """Documents each representation ranks (deeper lists let a document that one
+    representation misses still be found by the others: bench/policy_sweep.py)."""
     passage: Literal["region", "parent"] = "region"
     """Dense regions of matching sentences, or the parent of the best child."""
     region_chars: int = 1500
@@ -95,10 +106,10 @@ class FusedRetriever(IndexRetriever):
             return []
         vec = self.index.embed_query(query)
         signals = list(self.signals)
-        if hybrid:
-            signals += [s for s in ("child_keyword", "sentence_keyword") if s not in signals]
+        if hybrid or self._rare_words(query, tenant):
+            signals += [s for s in KEYWORD_SIGNALS if s not in signals]
         ranked = rank_documents(self.index, query, vec, signals=signals,
-                                depth=max(self.route_docs, 1), filter=flt, tenant=tenant)
+                                depth=max(self.rank_depth, 1), filter=flt, tenant=tenant)
         docs = ranked[:max(k, 1)]  # round one gives each document at most one of the k
         fused = {d: f for d, f, _ in docs}
         if self.passage == "parent":
@@ -112,6 +123,12 @@ class FusedRetriever(IndexRetriever):
             doc.metadata["fused"] = fused.get(doc.metadata.get("doc_id"))
             doc.metadata["ranked_by"] = "+".join(signals)
         return out[:k]
+
+    def _rare_words(self, query: str, tenant: str) -> bool:
+        if self.keyword != "rare":
+            return self.keyword == "always"
+        share = self.index.rarest_word_share(query, tenant=tenant)
+        return share is not None and share <= self.rare_share
 
     def _parents(self, doc_ids: list[str], vec: Any, tenant: str) -> list[list[Document]]:
         """Per document, the parents of its best children (at most `regions_per_doc`)."""

@@ -73,7 +73,7 @@ def test_ask_prints_task_tool_answer_and_citations(tmp_path: Path) -> None:
     run = cli("ask", "When does the museum close?", "--index", ix)
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
-    assert lines[0] == "task: fact  tool: sentence_window"
+    assert lines[0] == "task: fact  tool: fused"
     assert lines[1].startswith("answer: The museum closes at five. [1]")
     assert "[1] museum (" in run.stdout
 

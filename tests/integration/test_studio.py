@@ -83,7 +83,7 @@ def test_langgraph_dev_serves_agent_and_indexer(server: str, tmp_path: Path) -> 
 
     out = _call(f"{server}/runs/wait", {"assistant_id": "agent", "input": {
         "question": "When does the lighthouse keeper light the lamp?"}})
-    assert out["task"] == "fact" and out["tool"] == "sentence_window"
+    assert out["task"] == "fact" and out["tool"] == "fused"
     assert "The lighthouse keeper lights the lamp at 6 pm every day." in out["answer"]
     assert any(c["source_id"] == str(note.resolve()) for c in out["citations"])
 

@@ -16,8 +16,8 @@ def test_summaries_that_name_a_topic_are_told_apart(question: str, shape: str) -
 
 def test_a_topic_summary_never_goes_to_the_whole_document_summary_tool() -> None:
     rule = rule_for(question_shape("Summarize the discussion about project finance.", "summary"))
-    assert rule.tool != "summary" and not rule.with_summary
-    assert rule.regions_per_doc > 1  # passages spread over the document
+    assert rule.tool != "summary" and not rule.with_summary  # passages, not summaries
+    assert rule.hops == 0 and "region" in rule.why  # the region count is a measured choice
 
 
 def test_every_shape_has_a_rule_with_its_reason() -> None:
