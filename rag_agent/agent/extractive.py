@@ -163,7 +163,7 @@ def extractive_answer(
                            targets)
     scores = vectors @ index.embed_query(question)[0]
     if shape == "whole_summary":
-        return _bullets(_whole(pool, passages, sentences))
+        return _bullets(_whole(pool, passages, sentences), titled=passages)
     chosen = [pool[i] for i in _pick(pool, scores, sentences, [])]
     if shape == "topic_summary":
         rank = {c.n: r for r, c in enumerate(sorted(chosen, key=lambda c: c.n))}
@@ -189,8 +189,14 @@ def _fact(pool: list[Candidate], scores: np.ndarray, count: int) -> list[Candida
     return [pool[i] for i in chosen]
 
 
-def _bullets(chosen: list[Candidate]) -> str:
-    return "\n".join(f"- {_line([c])}" for c in chosen)
+def _bullets(chosen: list[Candidate],
+             titled: list[tuple[int, Document]] | None = None) -> str:
+    """One point per line; with `titled`, points from several documents open with their
+    document's title, so a summary of a collection says which document says what."""
+    titles = {n: str(d.metadata.get("title") or "") for n, d in titled or []}
+    if len({titles.get(c.n) for c in chosen}) < 2 or not all(titles.get(c.n) for c in chosen):
+        titles = {}
+    return "\n".join(f"- {titles[c.n] + ': ' if titles else ''}{_line([c])}" for c in chosen)
 
 
 def _whole(pool: list[Candidate], passages: list[tuple[int, Document]],

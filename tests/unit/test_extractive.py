@@ -82,3 +82,18 @@ def test_summaries_keep_reading_order() -> None:
     lines = answer.splitlines()
     assert lines == ["- The railway reached the town in 1881 and grew it. [1]",
                      "- Salt from the desert went out on the railway every week. [1]"]
+
+
+def test_a_summary_of_several_documents_says_which_document_says_what() -> None:
+    index = FakeIndex({"a": ["The harbour froze in 1902."], "b": ["The desert has salt flats."]})
+    summary = {"kind": "summary"}
+    passages = [(1, Document(page_content="The harbour froze in 1902.",
+                             metadata={**summary, "doc_id": "a", "title": "Avalon"})),
+                (2, Document(page_content="The desert has salt flats.",
+                             metadata={**summary, "doc_id": "b", "title": "Brightwater"}))]
+    answer = extractive_answer("Summarize the collection.", passages, index,
+                               shape="whole_summary")
+    assert answer.splitlines() == ["- Avalon: The harbour froze in 1902. [1]",
+                                   "- Brightwater: The desert has salt flats. [2]"]
+    one = extractive_answer("Summarize it.", passages[:1], index, shape="whole_summary")
+    assert one == "- The harbour froze in 1902. [1]"  # one document: no title to tell apart
