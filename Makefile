@@ -43,6 +43,11 @@ bench: $(STAMP)
 	for set in $(EVAL_SETS); do \
 	    $(BIN)/rag-agent eval $$set --workdir $(BENCH_WORK) --out bench/results/eval --no-progress \
 	    || exit 1; done
+	for set in $(EVAL_SETS); do \
+	    $(BIN)/python bench/policy_sweep.py $$set --workdir $(BENCH_WORK) \
+	    --out bench/results/policy_$$set.json || exit 1; done
+	$(BIN)/python bench/sentence_format_probe.py --index $(BENCH_WORK)/scifact/ours \
+	    --out bench/results/sentence_format_scifact.json
 	$(BIN)/python bench/cost_bench.py --dataset sec10q --out bench/results/cost_sec10q.json
 	$(BIN)/python bench/autofilter_llm.py --index $(BENCH_WORK)/sec10q/ours-template+text \
 	    --out bench/results/autofilter_llm_sec10q.json

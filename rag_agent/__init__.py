@@ -20,6 +20,7 @@ from rag_agent.ingest.metadata import LLMMetadataExtractor, OfflineExtractor, Pa
 from rag_agent.ingest.summarize import LLMSummarizer
 from rag_agent.models import LangChainEmbedder, SentenceTransformerEmbedder
 from rag_agent.retrieval.autofilter import Inference, infer_filter
+from rag_agent.retrieval.fused import FusedRetriever
 from rag_agent.retrieval.parent_chunk import RoutedParentRetriever
 from rag_agent.retrieval.sentence_window import SentenceWindowRetriever
 from rag_agent.retrieval.summary import SummaryRetriever
@@ -31,6 +32,7 @@ __all__ = [
     "Catalogue",
     "ConfigError",
     "Context",
+    "FusedRetriever",
     "Hit",
     "IndexConfig",
     "IndexMismatchError",

@@ -7,6 +7,7 @@ def test_public_api_is_explicit_and_sorted() -> None:
         "Catalogue",
         "ConfigError",
         "Context",
+        "FusedRetriever",
         "Hit",
         "IndexConfig",
         "IndexMismatchError",
