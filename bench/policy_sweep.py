@@ -77,7 +77,8 @@ def _score(spec: Any, query: Any, docs: list[Any], answer: str | None,
 
 
 def _mean(groups: dict[str, dict[str, list[float]]]) -> dict[str, dict[str, float]]:
-    return {g: {m: round(float(np.mean(v)), 4) for m, v in ms.items()} for g, ms in groups.items()}
+    return {g: {m: round(float(np.mean(v)), 4) for m, v in ms.items()}
+            | {"queries": max(map(len, ms.values()))} for g, ms in groups.items()}
 
 
 def main() -> int:

@@ -51,7 +51,9 @@ def _names(question: str) -> list[str]:
             current = []
     if current:
         names.append(current)
-    return [" ".join(n) for n in names]
+    joined = [" ".join(n) for n in names]
+    # the sentence's full stop is not part of a name ("... to AIDS."); "U.S." keeps its own
+    return [n[:-1] if n.endswith(".") and n.count(".") == 1 else n for n in joined]
 
 
 def offline_targets(question: str, titles: list[str]) -> list[Target]:

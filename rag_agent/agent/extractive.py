@@ -236,7 +236,10 @@ def _comparison(question: str, pool: list[Candidate], vectors: np.ndarray, index
     for target in targets:
         members = [i for i, c in enumerate(pool) if c.target == target]
         naming = [i for i in members if _mentions(pool[i].text, target)]
-        members = naming or members  # sentences that name the target, where there are any
+        # sentences of its own passages that name the target; else any passage's sentences
+        # that name it (never one used for another target); else its own passages
+        elsewhere = [i for i, c in enumerate(pool) if _mentions(c.text, target)]
+        members = naming or elsewhere or members
         sub = [pool[i] for i in members]
         query = index.embed_query(target_query(question, target, targets))[0]
         scores = vectors[members] @ query if members else np.zeros(0)

@@ -52,6 +52,9 @@ class TargetTask(TypedDict):
     names: list[str]
     """Every target's name (the others are taken out of this target's query)."""
     inferred_filter: dict[str, Any] | None
+    within: bool
+    """No target is a document or a filter value: they are aspects that documents discuss
+    together ("venules" and "arterioles"), so each branch asks the whole question."""
 
 
 def route_task(state: State, policy: Policy = POLICY) -> Tool | Literal["plan_compare"]:
@@ -288,9 +291,11 @@ class AgentNodes:
     def fan_out(self, state: State) -> list[Send]:
         """One retrieval per target (the whole question if none)."""
         plan = state.get("plan") or [{"name": "", "title": None}]
+        within = not any(t.get("title") or t.get("filter") for t in plan)
         return [Send("compare_target", TargetTask(
             question=state["question"], target=t, order=i, names=[p["name"] for p in plan],
-            inferred_filter=state.get("inferred_filter"))) for i, t in enumerate(plan)]
+            inferred_filter=state.get("inferred_filter"), within=within))
+            for i, t in enumerate(plan)]
 
     def compare_target(self, task: TargetTask, runtime: Runtime[Context]) -> dict[str, Any]:
         """The target's own passages, sized for its share of the budget; synthesis drops the
@@ -299,7 +304,8 @@ class AgentNodes:
         target = task["target"]
         flt = and_filters(ctx.filter, target.get("filter") or task.get("inferred_filter"),
                           {"title": target["title"]} if target.get("title") else None)
-        query = target_query(task["question"], target["name"], task["names"])
+        query = (task["question"] if task.get("within")
+                 else target_query(task["question"], target["name"], task["names"]))
         rule = rule_for("comparison", self.policy)
         budget = share_budget(ctx.budget_chars, len(task["names"]))
         region = max(200, budget // rule.region_share) if budget else _PASSAGE_CHARS

@@ -2,7 +2,12 @@ import pytest
 
 from rag_agent.agent.classify import cue_features, load_examples
 from rag_agent.agent.compare import offline_targets
-from rag_agent.agent.nodes import route_after_grade, route_after_retrieval, route_task
+from rag_agent.agent.nodes import (
+    AgentNodes,
+    route_after_grade,
+    route_after_retrieval,
+    route_task,
+)
 from rag_agent.agent.policy import POLICY, Rule
 
 
@@ -59,3 +64,21 @@ def test_examples_cover_every_task_and_cues_fire() -> None:
     assert cue_features("Summarize the meeting").sum() >= 1
     assert cue_features("Which is older, A or B?").sum() >= 1
     assert cue_features("What is the boiling point of water?").sum() == 0
+
+
+def test_targets_that_are_no_document_each_ask_the_whole_question() -> None:
+    nodes = AgentNodes(index=None, classifier=None, chat_model=None)
+    question = "Venules have a larger lumen diameter than arterioles."
+    aspects = nodes.fan_out({"question": question, "plan": [
+        {"name": "Venules", "title": None}, {"name": "arterioles", "title": None}]})
+    assert [s.arg["within"] for s in aspects] == [True, True]
+    documents = nodes.fan_out({"question": "Compare Boston and Chicago", "plan": [
+        {"name": "Boston", "title": "Boston"}, {"name": "Chicago", "title": None}]})
+    assert [s.arg["within"] for s in documents] == [False, False]  # one names a document
+
+
+def test_a_full_stop_is_not_part_of_a_target_name() -> None:
+    targets = offline_targets("Boston grew faster than Chicago.", [])
+    assert [t["name"] for t in targets] == ["Boston", "Chicago"]
+    assert [t["name"] for t in offline_targets("Compare the U.S. and Canada", [])] == [
+        "U.S.", "Canada"]
