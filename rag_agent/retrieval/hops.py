@@ -44,7 +44,7 @@ class TitleMatcher:
     _by_first: dict[str, list[tuple[tuple[str, ...], str]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for title in set(self.titles):
+        for title in sorted(set(self.titles)):  # sorted: the same matches in every process
             words = tuple(_words(bare_title(title)))
             if not words or len(" ".join(words)) < MIN_TITLE_CHARS:
                 continue
@@ -52,7 +52,7 @@ class TitleMatcher:
                 continue  # a title in lower case is a common phrase, not a name
             self._by_first.setdefault(words[0], []).append((words, title))
         for options in self._by_first.values():
-            options.sort(key=lambda o: -len(o[0]))
+            options.sort(key=lambda o: (-len(o[0]), o[1]))
 
     def named(self, text: str) -> list[str]:
         """Titles named in `text`, in order of first mention (the longest title at a word)."""
@@ -61,10 +61,12 @@ class TitleMatcher:
         i = 0
         while i < len(words):
             step = 1
-            for seq, title in self._by_first.get(words[i], ()):
+            for seq, _ in self._by_first.get(words[i], ()):
                 if tuple(words[i:i + len(seq)]) == seq:
-                    if title not in found:
-                        found.append(title)
+                    # every title read as these words ("Kiss and Tell (1945 film)" and
+                    # "(1998 film)"): the hop's retrieval tells them apart
+                    found += [t for s, t in self._by_first[words[i]]
+                              if s == seq and t not in found]
                     step = len(seq)
                     break
             i += step

@@ -38,3 +38,10 @@ def test_the_hop_adds_the_best_named_document_right_after_the_passage_naming_it(
     assert hop.found == ["Shirley Temple"]
     assert hop.named["film"] == ["Shirley Temple", "Jerome Courtland"]
     assert all("$and" in f for f in retriever.calls)  # the caller's filter is kept
+
+
+def test_a_name_read_as_several_titles_gives_each_in_a_fixed_order() -> None:
+    titles = ["Kiss and Tell (1998 film)", "Kiss and Tell (1945 film)", "Tell Tale"]
+    for order in (titles, titles[::-1]):
+        assert TitleMatcher(order).named("She starred in Kiss and Tell, a comedy.") == [
+            "Kiss and Tell (1945 film)", "Kiss and Tell (1998 film)"]
