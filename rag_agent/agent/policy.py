@@ -71,22 +71,22 @@ class Rule:
 POLICY: dict[Shape, Rule] = {
     "fact": Rule(
         "fused", hops=1,
-        why="documents by summary, child and sentence rankings (+ child BM25 when a word is "
-            "rare): 10-Q recall@4 0.958 vs 0.924 summary-only; SciFact nDCG@10 0.726 vs 0.684 "
-            "dense only; one hop lifts HotpotQA bridge recall@5 (policy_hotpotqa.json)"),
+        why="documents by summary, child and sentence rankings, + child BM25 when a word is "
+            "rare: SciFact nDCG@10 0.730 (dense only 0.689, BM25 always 0.731), 10-Q "
+            "recall@4 0.953 (BM25 always 0.922; summary-only tool 0.924); the hop lifts "
+            "HotpotQA bridge recall@5 0.734 -> 0.848; 2 regions cost QMSum 0.484 -> 0.396"),
     "topic_summary": Rule(
         "fused",
         why="one budget-sized region around the densest run of matching sentences: QMSum "
-            "topic span coverage@4k 0.27 with 1 region, 0.21 with 2, 0.19 with 4 "
-            "(policy_qmsum.json); summaries hold no topic detail"),
+            "topic-summary span coverage@4k 0.266 with 1 region, 0.212 with 2, 0.190 with 4"),
     "whole_summary": Rule(
         "fused", regions_per_doc=8, region_share=8, with_summary=True,
-        why="central summaries then 8 spread regions: QMSum whole-meeting coverage@4k 0.85, "
-            "above 4 or 12 regions and above regions alone (policy_qmsum.json)"),
+        why="central summaries then 8 spread regions: QMSum topic coverage@4k 0.854 (4: "
+            "0.745; 12: 0.859 for 1.5x the passages; 8 without summaries: 0.799)"),
     "comparison": Rule(
         "fused", regions_per_doc=3, region_share=2,
-        why="per target, fused documents and up to 3 regions each, the budget shared across "
-            "targets: HotpotQA comparison recall@5 0.95 (policy_hotpotqa.json)"),
+        why="one fused retrieval per target, budget shared, BM25 gated as for facts: HotpotQA "
+            "recall@5 0.950, 10-Q recall@4 0.960 (BM25 always 0.839; summary + child 0.944)"),
 }
 
 
