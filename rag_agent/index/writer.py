@@ -74,15 +74,14 @@ def ingest(
     started = time.perf_counter()
     seen: set[str] = set()
     pending: list[Pending] = []
-    n_texts = waiting = 0
+    n_texts = 0
 
-    def tick() -> None:
-        nonlocal waiting
-        if progress is not None and waiting:
-            progress.update(waiting)
+    def tick(done: int) -> None:
+        """`done` more documents are finished: committed, or unchanged / skipped."""
+        if progress is not None and done:
+            progress.update(done)
             elapsed = time.perf_counter() - started
             progress.set_postfix(units_s=f"{report.units / max(elapsed, 1e-9):.0f}", refresh=False)
-        waiting = 0
 
     def flush() -> None:
         nonlocal pending, n_texts
@@ -90,19 +89,18 @@ def ingest(
             _write(index, pending, tenant, report)
             if on_commit is not None:
                 on_commit([p.doc_id for p in pending])
+            tick(len(pending))
         pending, n_texts = [], 0
-        tick()
 
     cfg = index.config
     for batch in _batches(docs, 64):
-        for p in _plan(index, batch, tenant, seen, report):
+        planned = _plan(index, batch, tenant, seen, report)
+        tick(len(batch) - len(planned))  # unchanged, duplicate or empty: nothing left to do
+        for p in planned:
             pending.append(p)
             n_texts += len(p.split.sentences) + len(p.split.children)
             if n_texts >= cfg.batch_texts or len(pending) >= cfg.batch_docs:
                 flush()
-        waiting += len(batch)
-        if not pending:
-            tick()
     flush()
     report.seconds += time.perf_counter() - started
     return report

@@ -238,3 +238,36 @@ def test_llm_summaries_are_batched_cached_and_fall_back(tmp_path: Path, real_emb
         index.add_documents(docs[:1])  # same content again: the cached summary, no model call
         assert model.i == calls
         assert index.search("feline", kind="summary", k=1)[0].text.startswith("A summary")
+
+
+class _Bar:
+    """Records what a tqdm bar would show."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def update(self, n: int) -> None:
+        self.n += n
+
+    def set_postfix(self, **_: object) -> None:
+        pass
+
+
+def test_progress_counts_each_committed_document_as_it_is_written(
+        tmp_path: Path, fake_embedder) -> None:
+    from rag_agent.index.records import IngestReport
+    from rag_agent.index.writer import ingest
+
+    docs = [SourceDocument(f"meeting-{i}", " ".join(
+        f"The speaker raised point {j} of meeting {i}. Everyone agreed on it." for j in range(20)),
+        title=f"Meeting {i}") for i in range(3)]
+    bar, seen = _Bar(), []
+    with RagIndex.open(tmp_path / "ix", embedder=fake_embedder,
+                       config=IndexConfig(batch_texts=20)) as index:  # a commit per document
+        ingest(index, iter(docs), tenant="default", report=IngestReport(), progress=bar,
+               on_commit=lambda ids: seen.append(bar.n))
+        assert seen == [0, 1, 2]  # before each commit's tick: the documents already shown
+        assert bar.n == 3
+        again = _Bar()
+        ingest(index, iter(docs), tenant="default", report=IngestReport(), progress=again)
+        assert again.n == 3  # unchanged documents count as done
