@@ -36,6 +36,18 @@ _DATE_PATTERNS = (
     re.compile(r"\b" + _YEAR + r"-(?P<mnum>\d\d)-(?P<day>\d\d)\b"),            # 2023-07-01
 )
 _FISCAL = r"(?P<fiscal>fiscal\s+(?:year\s+)?|FY\s?)?"
+_JOIN = r"\s*(?:,|and|&|/|or|vs\.?|versus|to)\s*(?:and\s+)?"
+# quarters that share one year: "Q2 and Q3 2023", "Q1, Q2 and Q3 of fiscal 2023", "Q2/Q3 2023"
+_QUARTER_LIST = re.compile(r"\bQ[1-4](?:" + _JOIN + r"Q[1-4])+(?:\s*|\s+of\s+)" + _FISCAL
+                           + r"(?P<y>(?:19|20)\d\d|'\d\d)\b", re.I)
+# "second and third quarters of 2023", "the first, second and third quarter of fiscal 2023"
+_ORDINAL_LIST = re.compile(
+    r"\b(?:first|second|third|fourth|1st|2nd|3rd|4th)(?:" + _JOIN
+    + r"(?:first|second|third|fourth|1st|2nd|3rd|4th))+\s+(?P<fq>fiscal\s+)?quarters?"
+    r"(?:\s+of|,)?\s+(?:the\s+)?" + _FISCAL + r"(?P<y>(?:19|20)\d\d)\b", re.I)
+_YEAR_BEFORE = re.compile(r"(?:(?:19|20)\d\d|FY\s?\d\d)\s*[-/]?\s*$", re.I)
+_LIST_ITEM = re.compile(r"\bQ(?P<q>[1-4])\b|\b(?P<ord>first|second|third|fourth|1st|2nd|3rd|4th)\b",
+                        re.I)
 _PERIOD_PATTERNS = (
     # Q3 2023, Q3 FY2023, Q3 fiscal 2023, Q3'23
     re.compile(r"\bQ(?P<q>[1-4])(?:\s*|\s+of\s+)" + _FISCAL + r"(?P<y>(?:19|20)\d\d|'\d\d)\b", re.I),
@@ -123,6 +135,21 @@ def find_periods(text: str) -> list[tuple[Period, int, int]]:
     pattern's (quarters before months before bare years), so "Q3 2023" is not also "2023"."""
     taken: list[tuple[int, int]] = []
     found: list[tuple[Period, int, int]] = []
+    for pattern in (_QUARTER_LIST, _ORDINAL_LIST):  # one year shared by several quarters
+        for m in pattern.finditer(text):
+            if any(m.start() < e and s < m.end() for s, e in taken):
+                continue
+            if _YEAR_BEFORE.search(text, 0, m.start()):
+                continue  # "FY2023 Q4 and Q1 2023": the first quarter has its own year
+            g = m.groupdict()
+            fiscal = bool(g.get("fiscal") or g.get("fq"))
+            year = _year(g["y"])
+            head = text[m.start():m.start("y")]
+            for item in _LIST_ITEM.finditer(head):
+                quarter = int(item["q"]) if item["q"] else _ORDINALS[item["ord"].lower()]
+                found.append((Period(year, quarter=quarter, fiscal=fiscal),
+                              m.start() + item.start(), m.start() + item.end()))
+            taken.append((m.start(), m.end()))
     for pattern in _PERIOD_PATTERNS:
         for m in pattern.finditer(text):
             if any(m.start() < e and s < m.end() for s, e in taken):

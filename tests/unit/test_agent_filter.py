@@ -87,3 +87,9 @@ def test_node_falls_back_to_offline_when_the_llm_proposes_nonsense(
     assert update["filter_trace"][:3] == [
         "llm proposed ticker = 'APPL', not a catalogue value: dropped",
         "llm proposed no valid field", "offline inference used"]
+
+
+def test_quarters_sharing_a_year_are_two_targets(agent: Any) -> None:
+    result = agent.invoke({"question": "Compare Apple's Q2 and Q3 2023 revenue"})
+    assert result["targets"] == ["Q2 2023", "Q3 2023"]  # not "Apple's Q2" and "Q3 2023"
+    assert cited(result) == {"2023 Q2 AAPL", "2023 Q3 AAPL"}

@@ -122,3 +122,13 @@ def test_document_quarter(text: str, expected: tuple[int, int] | None) -> None:
 def test_document_quarter_allows_the_next_year_but_not_later() -> None:
     assert document_quarter("Q2 2024 Q2 2024", END) == (2024, 2)
     assert document_quarter("Q2 2025 Q2 2025", END) is None
+
+
+@pytest.mark.parametrize(("text", "labels"), [
+    ("Compare Apple's Q2 and Q3 2023 revenue", ["Q2 2023", "Q3 2023"]),
+    ("Q1, Q2 and Q3 of fiscal 2023", ["Q1 FY2023", "Q2 FY2023", "Q3 FY2023"]),
+    ("Q2/Q3 2023", ["Q2 2023", "Q3 2023"]),
+    ("the second and third quarters of 2023", ["Q2 2023", "Q3 2023"]),
+])
+def test_quarters_that_share_one_year(text: str, labels: list[str]) -> None:
+    assert [p.label for p, _, _ in find_periods(text)] == labels
