@@ -168,6 +168,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _eval(args)
         folder = args.index or default_index_dir()
         if args.command == "ingest":
+            missing = [p for p in args.paths if not Path(p).exists()]
+            if missing and len(missing) == len(args.paths):
+                print(f"error: no such file or folder: {', '.join(missing)}; nothing was "
+                      "ingested and no index was made", file=sys.stderr)
+                return 2
             with RagIndex.open(folder, embedder=args.model) as index:
                 report = index.add_paths(args.paths, tenant=args.tenant, metadata=_meta(args.meta),
                                          template=args.template, extract=args.extract,
@@ -180,6 +185,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 else:
                     print("\n".join(report.summary_lines()))
                     print("\n".join(index.stats().lines()))
+            if missing:  # the rest was ingested; the exit code says not everything was
+                print(f"error: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+                return 1
             return 0
         with RagIndex.open(folder, create=False) as index:
             if args.command == "stats":

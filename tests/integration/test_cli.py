@@ -105,3 +105,16 @@ def test_ingest_with_template_and_extractor_then_catalogue_and_ask(tmp_path: Pat
     off = cli("ask", "How did Acme's revenue change in Q3 2023?", "--index", ix,
               "--no-auto-filter")
     assert "inferred filter" not in off.stdout
+
+
+def test_ingest_of_missing_paths_fails_and_makes_no_index(tmp_path: Path) -> None:
+    ix = tmp_path / "ix"
+    run = cli("ingest", str(tmp_path / "missing.txt"), "--index", str(ix), "--no-progress")
+    assert run.returncode == 2
+    assert "no such file or folder" in run.stderr and "missing.txt" in run.stderr
+    assert not ix.exists()
+    (tmp_path / "note.txt").write_text("The harbor opens at dawn.")
+    run = cli("ingest", str(tmp_path / "note.txt"), str(tmp_path / "gone.md"), "--index", str(ix),
+              "--no-progress")
+    assert run.returncode == 1  # the rest is ingested, the exit code says not all of it
+    assert "documents: 1 added" in run.stdout and "gone.md" in run.stderr
