@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from rag_agent.errors import RagAgentError
 from rag_agent.eval.datasets import SPECS
@@ -61,14 +62,14 @@ def _parser() -> argparse.ArgumentParser:
     common(search)
     search.add_argument("--kind", choices=["child", "sentence", "summary"], default="child")
     search.add_argument("-k", type=int, default=4)
-    search.add_argument("--filter", type=json.loads, default=None, help="JSON metadata filter")
+    search.add_argument("--filter", type=_json_filter, default=None, help="JSON metadata filter")
     ask = sub.add_parser("ask", help="ask the agent: task, tool, answer and citations")
     ask.add_argument("question")
     common(ask)
     ask.add_argument("-k", type=int, default=8, help="most passages handed to synthesis")
     ask.add_argument("--budget", type=int, default=4000,
                      help="characters of context handed to synthesis")
-    ask.add_argument("--filter", type=json.loads, default=None, help="JSON metadata filter")
+    ask.add_argument("--filter", type=_json_filter, default=None, help="JSON metadata filter")
     ask.add_argument("--no-auto-filter", action="store_true",
                      help="do not infer a metadata filter from the question")
     ask.add_argument("--stream", action="store_true", help="stream answer tokens (needs an LLM)")
@@ -157,6 +158,19 @@ def _meta(pairs: list[str]) -> dict[str, object]:
         except ValueError:
             out[key] = value
     return out
+
+
+def _json_filter(text: str) -> dict[str, Any]:
+    """A --filter value: a JSON object (argparse turns the error into a usage message)."""
+    example = """write it as a JSON object, like '{"year": 2023}' or '{"year": {"$gte": 2022}}'"""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise argparse.ArgumentTypeError(f"{text!r} is not JSON ({err.msg}); {example}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"{text!r} is a JSON {type(value).__name__}, not an "
+                                         f"object; {example}")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -71,6 +71,10 @@ class PathTemplate:
         if not names:
             raise ConfigError(f"file-name template {template!r} has no {{field}}; "
                               "write it like '{year} {quarter} {ticker}'")
+        stray = re.sub(r"{[^{}]*}", "", template)
+        if "{" in stray or "}" in stray:
+            raise ConfigError(f"file-name template {template!r} has an unmatched brace; "
+                              "close every field, like '{year} {quarter} {ticker}'")
         bad = [n for n in names if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", n)]
         if bad or len(set(names)) != len(names):
             raise ConfigError(f"file-name template {template!r}: field names must be distinct "

@@ -118,3 +118,13 @@ def test_ingest_of_missing_paths_fails_and_makes_no_index(tmp_path: Path) -> Non
               "--no-progress")
     assert run.returncode == 1  # the rest is ingested, the exit code says not all of it
     assert "documents: 1 added" in run.stdout and "gone.md" in run.stderr
+
+
+@pytest.mark.parametrize(("value", "says"), [("{year: 2023}", "is not JSON"),
+                                             ("[1,2]", "is a JSON list, not an object")])
+def test_a_bad_filter_is_a_usage_error_that_shows_the_form(tmp_path: Path, value: str,
+                                                            says: str) -> None:
+    run = cli("search", "harbor", "--index", str(tmp_path / "ix"), "--filter", value)
+    assert run.returncode == 2
+    assert says in run.stderr and '{"year": 2023}' in run.stderr
+    assert "Traceback" not in run.stderr

@@ -254,3 +254,10 @@ def test_llm_extractor_timeout_does_not_wait_for_a_hung_model() -> None:
     with pytest.raises(TimeoutError, match="no answer within"):
         extractor(SourceDocument("a", "Acme Inc. text", "a", {}))
     assert time.perf_counter() - started < 1.5
+
+
+def test_a_template_with_an_unmatched_brace_is_refused() -> None:
+    with pytest.raises(ConfigError, match="unmatched brace"):
+        PathTemplate("{year {quarter}")
+    with pytest.raises(ConfigError, match="unmatched brace"):
+        PathTemplate("{year} quarter}")
