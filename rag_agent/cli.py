@@ -117,6 +117,7 @@ def _ask(index: object, args: argparse.Namespace) -> int:
     if args.llm_base_url or os.environ.get("RAG_AGENT_LLM_BASE_URL") or args.llm_model:
         chat = make_chat_model(args.llm_base_url, args.llm_model)
     agent = build_agent(index, chat)
+    _note_unknown_fields(index, args.filter, args.tenant)
     context = {"k": args.k, "budget_chars": args.budget, "tenant": args.tenant,
                "filter": args.filter,
                "auto_filter": not args.no_auto_filter}
@@ -158,6 +159,18 @@ def _meta(pairs: list[str]) -> dict[str, object]:
         except ValueError:
             out[key] = value
     return out
+
+
+def _note_unknown_fields(index: Any, flt: dict[str, Any] | None, tenant: str) -> None:
+    """Say so when a filter names a field no document of the tenant has (it matches nothing)."""
+    from rag_agent.index.filters import filter_fields
+
+    known = index.catalogue(tenant=tenant).fields
+    unknown = [f for f in filter_fields(flt) if f not in known]
+    if unknown:
+        print(f"note: no document of tenant {tenant!r} has field(s) {', '.join(unknown)}; "
+              f"fields: {', '.join(sorted(known)) or 'none'} (rag-agent catalogue lists them)",
+              file=sys.stderr)
 
 
 def _json_filter(text: str) -> dict[str, Any]:
@@ -224,6 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             elif args.command == "ask":
                 return _ask(index, args)
             elif args.command == "search":
+                _note_unknown_fields(index, args.filter, args.tenant)
                 for hit in index.search(args.query, kind=args.kind, k=args.k, filter=args.filter,
                                         tenant=args.tenant):
                     print(f"{hit.score:.3f}  {hit.title}  [{hit.source_id}]")

@@ -60,6 +60,20 @@ def _scalar(field: str, op: str, value: Any) -> Any:
     )
 
 
+def filter_fields(flt: Filter | None) -> list[str]:
+    """The metadata fields a filter names, in order, through $and / $or / $not."""
+    out: list[str] = []
+    for key, cond in (flt or {}).items() if isinstance(flt, dict) else []:
+        if key in ("$and", "$or"):
+            for sub in cond if isinstance(cond, list) else []:
+                out += [f for f in filter_fields(sub) if f not in out]
+        elif key == "$not":
+            out += [f for f in filter_fields(cond) if f not in out]
+        elif not key.startswith("$") and key not in out:
+            out.append(key)
+    return out
+
+
 def compile_filter(flt: Filter | None, column: str = "d.metadata") -> tuple[str, list[Any]]:
     """SQL boolean expression over a JSON metadata column, and its parameters."""
     if not flt:

@@ -128,3 +128,17 @@ def test_a_bad_filter_is_a_usage_error_that_shows_the_form(tmp_path: Path, value
     assert run.returncode == 2
     assert says in run.stderr and '{"year": 2023}' in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_a_filter_on_a_field_no_document_has_says_so(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "harbor.md").write_text("---\nyear: 2023\n---\nThe harbor opens at dawn.")
+    ix = str(tmp_path / "ix")
+    assert cli("ingest", str(docs), "--index", ix, "--no-progress").returncode == 0
+    run = cli("search", "harbor", "--index", ix, "--filter", '{"yeer": 2023}')
+    assert run.returncode == 0 and run.stdout == ""
+    assert "no document of tenant 'default' has field(s) yeer" in run.stderr
+    assert "year" in run.stderr  # the fields it does have
+    run = cli("search", "harbor", "--index", ix, "--filter", '{"year": 2023}')
+    assert "note:" not in run.stderr and "harbor" in run.stdout

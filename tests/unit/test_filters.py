@@ -73,3 +73,12 @@ def test_bad_filters_say_what_is_wrong(flt: dict, message: str) -> None:
 def test_field_names_cannot_inject_sql(conn: sqlite3.Connection) -> None:
     with pytest.raises(InvalidFilterError):
         compile_filter({"x') OR 1=1 --": 1})
+
+
+def test_filter_fields_walks_every_operator() -> None:
+    from rag_agent.index.filters import filter_fields
+
+    flt = {"$and": [{"year": {"$gte": 2022}}, {"$or": [{"ticker": "A"}, {"$not": {"kind": 1}}]}],
+           "year": 2023}
+    assert filter_fields(flt) == ["year", "ticker", "kind"]
+    assert filter_fields(None) == []
