@@ -73,6 +73,8 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--no-auto-filter", action="store_true",
                      help="do not infer a metadata filter from the question")
     ask.add_argument("--stream", action="store_true", help="stream answer tokens (needs an LLM)")
+    ask.add_argument("--json", action="store_true",
+                     help="print answer, passages with scores, filter trace and notes as JSON")
     ask.add_argument("--llm-base-url", default=None,
                      help="OpenAI-compatible endpoint (or $RAG_AGENT_LLM_BASE_URL)")
     ask.add_argument("--llm-model", default=None, help="model name (or $RAG_AGENT_LLM_MODEL)")
@@ -137,15 +139,48 @@ def _ask(index: object, args: argparse.Namespace) -> int:
             print()
     else:
         result = agent.invoke({"question": args.question}, context=context)
+    if args.stream and chat is None:
+        print("note: --stream needs a chat model (--llm-base-url or $RAG_AGENT_LLM_BASE_URL); "
+              "the offline answer is printed whole", file=sys.stderr)
+    if args.json:
+        print(json.dumps(_ask_record(result), indent=2, default=str))
+        return 0
     print(f"task: {result.get('task')}  tool: {result.get('tool')}"
           + (f"  targets: {', '.join(result['targets'])}" if result.get("targets") else ""))
     if not streamed:
         print(f"answer: {result.get('answer')}")
     for c in result.get("citations", []):
         print(f"  [{c['n']}] {c['title']} ({c['source_id']})")
+    record = _ask_record(result)
+    if record["passages"]:
+        print("passages:")
+    for p in record["passages"]:
+        score = f"{p['score']:.3f}" if isinstance(p["score"], float) else "  -  "
+        print(f"  {p['n']:>2}. {score}  {p['title']}  {p['text'][:100]!r}")
     if result.get("inferred_filter"):
         print(f"inferred filter: {json.dumps(result['inferred_filter'])}")
+    for line in result.get("filter_trace") or []:
+        print(f"  filter: {line}")
+    for hop in record["hops"]:
+        print(f"hop: {hop.get('via')}: found {', '.join(hop.get('found') or []) or 'nothing'}")
+    for note in result.get("notes") or []:
+        print(f"note: {note}")
     return 0
+
+
+def _ask_record(result: dict[str, Any]) -> dict[str, Any]:
+    """What `ask --json` prints: the answer, and everything that led to it."""
+    passages = []
+    for n, doc in enumerate(result.get("passages") or [], 1):
+        meta = doc.metadata
+        score = meta.get("score") if meta.get("score") is not None else meta.get("fused")
+        passages.append({"n": n, "title": meta.get("title"), "source_id": meta.get("source_id"),
+                         "score": float(score) if score is not None else None,
+                         "target": meta.get("target") or None, "text": doc.page_content})
+    keys = ("task", "shape", "tool", "targets", "answer", "citations", "inferred_filter",
+            "filter_trace", "filter_fallback", "notes")
+    return {**{k: result.get(k) for k in keys}, "passages": passages,
+            "hops": list(result.get("hops") or [])}
 
 
 def _meta(pairs: list[str]) -> dict[str, object]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -142,3 +143,24 @@ def test_a_filter_on_a_field_no_document_has_says_so(tmp_path: Path) -> None:
     assert "year" in run.stderr  # the fields it does have
     run = cli("search", "harbor", "--index", ix, "--filter", '{"year": 2023}')
     assert "note:" not in run.stderr and "harbor" in run.stdout
+
+
+def test_ask_shows_passages_with_scores_and_json_has_everything(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "harbor.txt").write_text("The harbor opens at dawn. Ferries leave every hour.")
+    (docs / "museum.txt").write_text("The museum closes at five. Entry is free on Sundays.")
+    ix = str(tmp_path / "ix")
+    assert cli("ingest", str(docs), "--index", ix, "--no-progress").returncode == 0
+    run = cli("ask", "When does the museum close?", "--index", ix, "--stream")
+    assert run.returncode == 0, run.stderr
+    assert "--stream needs a chat model" in run.stderr  # not silently ignored
+    lines = run.stdout.splitlines()
+    first = lines.index("passages:") + 1
+    assert re.match(r"\s+1\. \d\.\d{3}  museum  'The museum closes at five.", lines[first])
+    assert any(line.startswith("  filter: ") for line in lines)  # the filter trace
+    run = cli("ask", "When does the museum close?", "--index", ix, "--json")
+    out = json.loads(run.stdout)
+    assert out["task"] == "fact" and out["answer"].startswith("The museum closes at five.")
+    assert out["passages"][0]["title"] == "museum" and 0 < out["passages"][0]["score"] <= 1
+    assert set(out) >= {"citations", "filter_trace", "hops", "notes", "shape", "tool"}
