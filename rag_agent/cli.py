@@ -118,6 +118,11 @@ def _ask(index: object, args: argparse.Namespace) -> int:
     chat = None
     if args.llm_base_url or os.environ.get("RAG_AGENT_LLM_BASE_URL") or args.llm_model:
         chat = make_chat_model(args.llm_base_url, args.llm_model)
+        problem = _unreachable(str(getattr(chat, "openai_api_base", None) or ""))
+        if problem:
+            print(f"note: the chat model's endpoint does not answer ({problem}); "
+                  "answering offline", file=sys.stderr)
+            chat = None
     agent = build_agent(index, chat)
     _note_unknown_fields(index, args.filter, args.tenant)
     context = {"k": args.k, "budget_chars": args.budget, "tenant": args.tenant,
@@ -166,6 +171,23 @@ def _ask(index: object, args: argparse.Namespace) -> int:
     for note in result.get("notes") or []:
         print(f"note: {note}")
     return 0
+
+
+def _unreachable(base_url: str, timeout: float = 3.0) -> str | None:
+    """Why an OpenAI-compatible endpoint cannot be reached, or None if it answers at all
+    (any HTTP status is an answer). Asked once, so a dead port costs seconds, not every
+    call's retries."""
+    import urllib.error
+    import urllib.request
+
+    url = (base_url or "https://api.openai.com/v1").rstrip("/") + "/models"
+    try:
+        urllib.request.urlopen(url, timeout=timeout).close()  # noqa: S310 - the user's URL
+    except urllib.error.HTTPError:
+        return None
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        return f"{url}: {getattr(exc, 'reason', exc)}"
+    return None
 
 
 def _ask_record(result: dict[str, Any]) -> dict[str, Any]:

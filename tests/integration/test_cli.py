@@ -164,3 +164,16 @@ def test_ask_shows_passages_with_scores_and_json_has_everything(tmp_path: Path) 
     assert out["task"] == "fact" and out["answer"].startswith("The museum closes at five.")
     assert out["passages"][0]["title"] == "museum" and 0 < out["passages"][0]["score"] <= 1
     assert set(out) >= {"citations", "filter_trace", "hops", "notes", "shape", "tool"}
+
+
+def test_ask_with_a_dead_llm_endpoint_says_so_and_answers_offline(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "museum.txt").write_text("The museum closes at five. Entry is free on Sundays.")
+    ix = str(tmp_path / "ix")
+    assert cli("ingest", str(docs), "--index", ix, "--no-progress").returncode == 0
+    run = cli("ask", "When does the museum close?", "--index", ix,
+              "--llm-base-url", "http://127.0.0.1:9/v1", "--llm-model", "m")
+    assert run.returncode == 0, run.stderr
+    assert "endpoint does not answer" in run.stderr and "answering offline" in run.stderr
+    assert "answer: The museum closes at five. [1]" in run.stdout
