@@ -1,0 +1,6 @@
+from rag_agent.cli_ask import _unreachable
+
+
+def test_an_endpoint_probe_names_a_dead_port_and_never_guesses_a_url() -> None:
+    assert "127.0.0.1:9/v1/models" in (_unreachable("http://127.0.0.1:9/v1") or "")
+    assert _unreachable("") is None  # no base URL: the client library's default, not probed
