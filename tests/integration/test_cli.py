@@ -21,6 +21,17 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
                           text=True, env=env, timeout=600)
 
 
+@pytest.fixture(scope="module")
+def town(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """An index of two short notes (harbor, museum), ingested once for the ask tests."""
+    docs = tmp_path_factory.mktemp("town")
+    (docs / "harbor.txt").write_text("The harbor opens at dawn. Ferries leave every hour.")
+    (docs / "museum.txt").write_text("The museum closes at five. Entry is free on Sundays.")
+    ix = str(docs.parent / f"{docs.name}-ix")
+    assert cli("ingest", str(docs), "--index", ix, "--no-progress").returncode == 0
+    return ix
+
+
 def test_ingest_stats_search_delete(tmp_path: Path) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()
@@ -64,13 +75,8 @@ def test_stats_of_a_missing_index_says_what_to_do(tmp_path: Path) -> None:
     assert not (tmp_path / "none").exists()
 
 
-def test_ask_prints_task_tool_answer_and_citations(tmp_path: Path) -> None:
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "harbor.txt").write_text("The harbor opens at dawn. Ferries leave every hour.")
-    (docs / "museum.txt").write_text("The museum closes at five. Entry is free on Sundays.")
-    ix = str(tmp_path / "ix")
-    assert cli("ingest", str(docs), "--index", ix, "--no-progress").returncode == 0
+def test_ask_prints_task_tool_answer_and_citations(town: str) -> None:
+    ix = town
     run = cli("ask", "When does the museum close?", "--index", ix)
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
@@ -145,13 +151,8 @@ def test_a_filter_on_a_field_no_document_has_says_so(tmp_path: Path) -> None:
     assert "note:" not in run.stderr and "harbor" in run.stdout
 
 
-def test_ask_shows_passages_with_scores_and_json_has_everything(tmp_path: Path) -> None:
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "harbor.txt").write_text("The harbor opens at dawn. Ferries leave every hour.")
-    (docs / "museum.txt").write_text("The museum closes at five. Entry is free on Sundays.")
-    ix = str(tmp_path / "ix")
-    assert cli("ingest", str(docs), "--index", ix, "--no-progress").returncode == 0
+def test_ask_shows_passages_with_scores_and_json_has_everything(town: str) -> None:
+    ix = town
     run = cli("ask", "When does the museum close?", "--index", ix, "--stream")
     assert run.returncode == 0, run.stderr
     assert "--stream needs a chat model" in run.stderr  # not silently ignored
@@ -166,12 +167,8 @@ def test_ask_shows_passages_with_scores_and_json_has_everything(tmp_path: Path) 
     assert set(out) >= {"citations", "filter_trace", "hops", "notes", "shape", "tool"}
 
 
-def test_ask_with_a_dead_llm_endpoint_says_so_and_answers_offline(tmp_path: Path) -> None:
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "museum.txt").write_text("The museum closes at five. Entry is free on Sundays.")
-    ix = str(tmp_path / "ix")
-    assert cli("ingest", str(docs), "--index", ix, "--no-progress").returncode == 0
+def test_ask_with_a_dead_llm_endpoint_says_so_and_answers_offline(town: str) -> None:
+    ix = town
     run = cli("ask", "When does the museum close?", "--index", ix,
               "--llm-base-url", "http://127.0.0.1:9/v1", "--llm-model", "m")
     assert run.returncode == 0, run.stderr
