@@ -39,7 +39,8 @@ KEYWORD_SIGNALS = ("child_keyword",)
 """Keyword rankings added to the dense ones when the question has a rare word."""
 KEYWORD_WEIGHT = 0.3
 """Weight of a sentence's BM25 score (normalized within its document) added to its cosine
-when regions are placed (bench/region_sweep.py)."""
+when regions are placed (set by exploratory dev runs that are not in bench/ yet: see the
+open note on issue 10)."""
 KEYWORD_HITS = 2000
 """Most keyword-matching sentences read across the documents."""
 
@@ -92,7 +93,8 @@ class FusedRetriever(IndexRetriever):
     """See `keyword`."""
     rank_depth: int = 100
     """Documents each representation ranks (deeper lists let a document that one
-    representation misses still be found by the others: bench/policy_sweep.py)."""
+    representation misses still be found by the others; 100 over 10 lifted 10-Q recall@4 in
+    an exploratory dev run not yet in bench/, see the open note on issue 10)."""
     passage: Literal["region", "parent"] = "region"
     """Dense regions of matching sentences, or the parent of the best child."""
     region_chars: int = 1500
