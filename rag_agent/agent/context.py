@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from rag_agent.agent import prompts
+from rag_agent.errors import ConfigError
 from rag_agent.settings import DEFAULT_TENANT
 
 __all__ = ["Context"]
@@ -13,7 +14,33 @@ __all__ = ["Context"]
 
 @dataclass(kw_only=True)
 class Context:
-    """Settings of one run; every field has a default."""
+    """Settings of one run; every field has a default.
+
+    LangGraph builds it from the `context=` dict of a run; an unknown key or a value of the
+    wrong type is a `ConfigError` naming it, not a bare `TypeError`.
+    """
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Context:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(kwargs) - known)
+        if args or unknown:
+            given = ", ".join(map(repr, unknown)) or f"{len(args)} positional value(s)"
+            raise ConfigError(f"unknown agent context setting {given}: the settings are "
+                              f"{', '.join(sorted(known))} (pass them by name)")
+        return super().__new__(cls)
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            kind = str if f.name.endswith("_prompt") else _TYPES.get(f.name)
+            if kind is None:
+                continue
+            ok = isinstance(value, kind) and not (kind is not bool and isinstance(value, bool))
+            if not ok and not (value is None and f.name in _OPTIONAL):
+                raise ConfigError(f"agent context setting {f.name}={value!r} must be "
+                                  f"{' or '.join(t.__name__ for t in _as_tuple(kind))}")
+        if self.k < 1:
+            raise ConfigError(f"agent context setting k={self.k} must be at least 1")
 
     k: int = field(default=8, metadata={"description": "Most passages handed to synthesis."})
     budget_chars: int | None = field(default=4000, metadata={
@@ -61,3 +88,15 @@ class Context:
         "description": "Answer prompt for summary questions."})
     comparison_prompt: str = field(default=prompts.COMPARISON_PROMPT, metadata={
         "description": "Answer prompt for comparison questions."})
+
+
+def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kind if isinstance(kind, tuple) else (kind,)
+
+
+_OPTIONAL = {"budget_chars", "filter"}
+_TYPES: dict[str, type | tuple[type, ...]] = {
+    "k": int, "budget_chars": int, "max_hops": int, "window": int, "route_docs": int,
+    "hybrid": bool, "auto_filter": bool, "tenant": str, "filter": dict, "answer_sentences": int,
+    "min_score": (int, float), "max_retries": int, "llm_timeout": (int, float),
+}

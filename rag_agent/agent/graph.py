@@ -1,6 +1,6 @@
 """`build_agent`: the compiled LangGraph state machine.
 
-    START -> classify -> infer_filter -> route_task (the policy's tool for the question's shape)
+    START -> intake (question from `question` or `messages`) -> classify -> infer_filter -> route_task (the policy's tool for the question's shape)
         -> fused | summary | sentence_window | parent_chunk -> [hop] -> grade
         -> plan_compare -> Send(compare_target) per target -> synthesize
     grade -> (retry: another tool, at most twice) | synthesize -> END
@@ -16,6 +16,7 @@ from langgraph.graph import END, START, StateGraph
 
 from rag_agent.agent.classify import OfflineTaskClassifier
 from rag_agent.agent.context import Context
+from rag_agent.agent.conversation import intake
 from rag_agent.agent.nodes import (
     AgentNodes,
     TargetTask,
@@ -53,6 +54,7 @@ def build_agent(
     nodes = AgentNodes(index, classifier, chat_model, policy)
     graph = StateGraph(State, context_schema=Context, input_schema=InputState,
                        output_schema=OutputState)
+    graph.add_node("intake", intake)
     graph.add_node("classify", nodes.classify)
     graph.add_node("infer_filter", nodes.infer_filter)
     graph.add_node("fused", nodes.fused)
@@ -65,7 +67,8 @@ def build_agent(
     graph.add_node("compare_target", nodes.compare_target, input_schema=TargetTask)
     graph.add_node("synthesize", nodes.synthesize)
 
-    graph.add_edge(START, "classify")
+    graph.add_edge(START, "intake")
+    graph.add_edge("intake", "classify")
     graph.add_edge("classify", "infer_filter")
     tools = ["fused", "summary", "sentence_window", "parent_chunk"]
     graph.add_conditional_edges("infer_filter", partial(route_task, policy=policy),

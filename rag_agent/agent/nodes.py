@@ -12,6 +12,7 @@ from typing_extensions import TypedDict
 from rag_agent.agent.classify import TASKS, OfflineTaskClassifier
 from rag_agent.agent.compare import Target, offline_targets, target_query
 from rag_agent.agent.context import Context
+from rag_agent.agent.conversation import answer_message
 from rag_agent.agent.extractive import extractive_answer
 from rag_agent.agent.infer import llm_infer_filter
 from rag_agent.agent.llm import FollowUp, TargetList, TaskChoice, call_or_none
@@ -337,8 +338,8 @@ class AgentNodes:
             out, why = call_or_none(lambda: self.chat_model.invoke(text), ctx.llm_timeout)
             answer = str(getattr(out, "content", "") or "").strip()
             if answer:
-                return {"answer": answer, "notes": notes, "passages": docs,
-                        "citations": citations_for(unique, cited_numbers(answer, unique))}
+                return _answered(answer, citations_for(unique, cited_numbers(answer, unique)),
+                                 notes=notes, passages=docs)
             notes.append(f"llm answer unusable ({why or 'empty'}); extractive answer used")
         shape = state.get("shape") or question_shape(state["question"], task)
         answer = extractive_answer(state["question"], passages, self.index,
@@ -346,8 +347,13 @@ class AgentNodes:
                                    ("fact" if shape == "comparison" else shape),
                                    sentences=ctx.answer_sentences,
                                    targets=targets if per_target else None)
-        return {"answer": answer, "notes": notes, "passages": docs,
-                "citations": citations_for(unique, cited_numbers(answer, unique))}
+        return _answered(answer, citations_for(unique, cited_numbers(answer, unique)),
+                         notes=notes, passages=docs)
+
+
+def _answered(answer: str, citations: list[Any], **update: Any) -> dict[str, Any]:
+    return {"answer": answer, "citations": citations,
+            "messages": [answer_message(answer, citations)], **update}
 
 
 def _hop_record(hop: Hop) -> dict[str, Any]:

@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
-import operator
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from langchain_core.documents import Document
+from langchain_core.messages import AnyMessage
+from langgraph.graph.message import add_messages
 from typing_extensions import TypedDict
 
-__all__ = ["Citation", "Evidence", "HopRecord", "InputState", "OutputState", "State"]
+__all__ = ["Citation", "Evidence", "HopRecord", "InputState", "OutputState", "State", "run_list"]
+
+T = TypeVar("T")
 
 
-class InputState(TypedDict):
-    """What a caller gives."""
+def run_list(left: list[T] | None, right: list[T] | None) -> list[T]:
+    """Appends (parallel branches each add theirs); `None`, written at the start of a run,
+    empties it, so a checkpointed thread does not carry one run's items into the next."""
+    if right is None:
+        return []
+    return [*(left or []), *right]
+
+
+class InputState(TypedDict, total=False):
+    """What a caller gives: a `question`, or chat `messages` ending with the user's."""
 
     question: str
     """The user's question."""
+    messages: Annotated[list[AnyMessage], add_messages]
+    """The conversation (MessagesState-style); the newest unanswered user message is the
+    question, and the answer is appended as an AI message with its sources."""
 
 
 class Citation(TypedDict):
@@ -54,6 +68,8 @@ class HopRecord(TypedDict, total=False):
 class OutputState(TypedDict, total=False):
     """What a run returns."""
 
+    messages: Annotated[list[AnyMessage], add_messages]
+    """The conversation, ending with the answer as an AI message."""
     answer: str
     """The answer, citing sources as [n]."""
     citations: list[Citation]
@@ -86,7 +102,7 @@ class State(InputState, OutputState, total=False):
     documents: list[Document]
     """Passages from the tool and its hop, best first (not comparisons); synthesis takes what
     fits the budget."""
-    evidence: Annotated[list[Evidence], operator.add]
+    evidence: Annotated[list[Evidence], run_list]
     """Passages per comparison target; each fan-out branch appends its own."""
     filter_fallback: str | None
     """Why an inferred filter was relaxed or dropped (it matched no document)."""
@@ -98,5 +114,5 @@ class State(InputState, OutputState, total=False):
     """Set by grading: run another retrieval round before synthesis."""
     retries: int
     """How many times grading sent retrieval round again (at most `Context.max_retries`)."""
-    notes: Annotated[list[str], operator.add]
+    notes: Annotated[list[str], run_list]
     """Fallbacks and decisions taken on the way (for traces and Studio)."""

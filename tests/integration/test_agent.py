@@ -113,3 +113,45 @@ def test_hybrid_context_fuses_keyword_ranking(agent) -> None:
     assert final["answer"].startswith("Brightwater has a population of 1.3 million people.")
     plain = _final_state(agent, "What is the population of Brightwater?")
     assert not any("keyword" in d.metadata["ranked_by"] for d in plain["documents"])
+
+
+def test_messages_in_answer_message_out(agent) -> None:
+    from langchain_core.messages import AIMessage, HumanMessage
+
+    out = agent.invoke({"messages": [HumanMessage("What is the population of Brightwater?")]})
+    *_, asked, answered = out["messages"]
+    assert asked.content == "What is the population of Brightwater?"
+    assert isinstance(answered, AIMessage) and answered.content.startswith(out["answer"])
+    assert "Sources:\n[1] Brightwater (brightwater)" in answered.content
+    assert answered.response_metadata["citations"] == out["citations"]
+
+
+def test_a_checkpointed_thread_starts_each_run_clean(index: RagIndex) -> None:
+    """Studio and chat UIs keep one thread: the second question must not inherit the first
+    one's comparison evidence, notes or retry count."""
+    from langchain_core.messages import HumanMessage
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    agent = build_agent(index, checkpointer=InMemorySaver())
+    thread = {"configurable": {"thread_id": "chat"}}
+    first = agent.invoke({"messages": [HumanMessage(
+        "Compare the climate of Avalon and Brightwater.")]}, thread,
+        context={"min_score": 0.999})
+    assert first["targets"] == ["Avalon", "Brightwater"]
+    second = agent.invoke({"messages": [HumanMessage("What is the population of Avalon?")]},
+                          thread, context={"min_score": 0.999, "max_retries": 1})
+    state = agent.get_state(thread).values
+    assert second["task"] == "fact" and state["evidence"] == [] and state["retries"] == 1
+    assert second["answer"].startswith("Avalon has a population of 412,000 people.")
+    assert sum(n.startswith("retry:") for n in state["notes"]) == 1
+    assert [m.type for m in second["messages"]] == ["human", "ai", "human", "ai"]
+    third = agent.invoke({"question": "What is the climate of Cedar Falls?"}, thread)
+    assert third["messages"][-2].content == "What is the climate of Cedar Falls?"
+    assert "Cedar Falls" in third["answer"]
+
+
+def test_an_unknown_context_key_is_named(agent) -> None:
+    from rag_agent.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="unknown agent context setting 'top_k'"):
+        agent.invoke({"question": "What is the population of Avalon?"}, context={"top_k": 2})
