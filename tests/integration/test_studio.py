@@ -80,6 +80,17 @@ def test_langgraph_dev_serves_agent_and_indexer(server: str, tmp_path: Path) -> 
     indexed = _call(f"{server}/runs/wait",
                     {"assistant_id": "indexer", "input": {"paths": [str(note), str(log)]}})
     assert indexed["report"]["added"] == 2 and indexed["report"]["skipped"] == []
+    # the indexer takes what `rag-agent ingest` takes: a file-name template, metadata
+    filed = tmp_path / "harbour_2023.md"
+    filed.write_text("# Harbour\n\nThe harbour master opens the gate at dawn.")
+    indexed = _call(f"{server}/runs/wait", {"assistant_id": "indexer", "input": {
+        "paths": [str(filed)], "template": "{place}_{year}", "metadata": {"kind": "manual"},
+        "tenant": "harbour"}})
+    assert indexed["report"]["added"] == 1 and indexed["report"]["warnings"] == []
+    out = _call(f"{server}/runs/wait", {"assistant_id": "agent", "context": {
+        "tenant": "harbour", "filter": {"year": 2023, "place": "harbour", "kind": "manual"}},
+        "input": {"question": "When does the harbour master open the gate?"}})
+    assert [c["source_id"] for c in out["citations"]][:1] == [str(filed.resolve())]
 
     out = _call(f"{server}/runs/wait", {"assistant_id": "agent", "input": {
         "question": "When does the lighthouse keeper light the lamp?"}})
@@ -92,3 +103,15 @@ def test_langgraph_dev_serves_agent_and_indexer(server: str, tmp_path: Path) -> 
         "question": "According to the log, when was the lamp lit?"}})
     assert out["inferred_filter"] == {"kind": "log"}, out.get("filter_trace")
     assert {c["source_id"] for c in out["citations"]} == {str(log.resolve())}
+
+    # a chat thread, as Studio's chat view and chat UIs send it: messages in, AI message out
+    thread = _call(f"{server}/threads", {})["thread_id"]
+    for n, question in enumerate(["When does the lighthouse keeper light the lamp?",
+                                  "When was the lamp lit late?"], start=1):
+        out = _call(f"{server}/threads/{thread}/runs/wait", {"assistant_id": "agent", "input": {
+            "messages": [{"role": "user", "content": question}]}})
+        assert [m["type"] for m in out["messages"]] == ["human", "ai"] * n
+        assert out["messages"][-2]["content"] == question
+        reply = out["messages"][-1]["content"]
+        assert reply.startswith(out["answer"]) and "\n\nSources:\n[1] " in reply
+    assert "Monday" in out["answer"]
