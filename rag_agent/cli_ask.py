@@ -112,10 +112,8 @@ def _ask_record(result: dict[str, Any]) -> dict[str, Any]:
 
 def note_unknown_fields(index: Any, flt: dict[str, Any] | None, tenant: str) -> None:
     """Say so when a filter names a field no document of the tenant has (it matches nothing)."""
-    from rag_agent.index.filters import filter_fields
-
-    known = index.catalogue(tenant=tenant).fields
-    unknown = [f for f in filter_fields(flt) if f not in known]
+    catalogue = index.catalogue(tenant=tenant)
+    known, unknown = catalogue.fields, catalogue.unknown_fields(flt)
     if unknown:
         print(f"note: no document of tenant {tenant!r} has field(s) {', '.join(unknown)}; "
               f"fields: {', '.join(sorted(known)) or 'none'} (rag-agent catalogue lists them)",

@@ -7,6 +7,10 @@ Aliases: for each value of a field, the organization names the documents themsel
 those names occur only in documents holding that value. With `ticker` from file names and
 `organizations` from the text, "Apple" and "Apple Inc" become aliases of ticker AAPL; a name
 found under every ticker (a stock exchange) is nobody's alias.
+
+Only a document's first organization speaks for it: a filing's opening names its filer first,
+then the exchange, auditor or customers it deals with. "Nasdaq Stock Market LLC" on each of
+Apple's cover pages (and under no other ticker) is therefore not an alias of AAPL.
 """
 
 from __future__ import annotations
@@ -84,6 +88,23 @@ class Catalogue:
     def __contains__(self, name: object) -> bool:
         return name in self.fields
 
+    def unknown_fields(self, flt: dict[str, Any] | None) -> list[str]:
+        """Fields `flt` names that no document has (such a condition matches nothing)."""
+        from rag_agent.index.filters import filter_fields
+
+        return [f for f in filter_fields(flt) if f not in self.fields]
+
+    def field_summary(self, shown: int = 6) -> str:
+        """One line per filterable field with its commonest values, for prompts and tools."""
+        lines = []
+        for name, info in sorted(self.fields.items()):
+            if info.identifier:
+                continue
+            top = sorted(info.values.items(), key=lambda kv: (-kv[1], str(kv[0])))[:shown]
+            more = ", ..." if info.distinct > shown else ""
+            lines.append(f"{name} ({info.type}): {', '.join(map(str, (v for v, _ in top)))}{more}")
+        return "\n".join(lines)
+
     def to_dict(self) -> dict[str, Any]:
         return {"tenant": self.tenant, "documents": self.documents,
                 "generation": self.generation,
@@ -155,8 +176,9 @@ def _mine_aliases(rows: list[dict[str, Any]],
         names: set[str] = set()
         for source in ALIAS_SOURCES:
             raw = meta.get(source)
-            for name in raw if isinstance(raw, list) else [raw] if isinstance(raw, str) else []:
-                names.update(name_variants(name))
+            first = raw[0] if isinstance(raw, list) and raw else raw
+            if isinstance(first, str):  # the document's own name (see the module docstring)
+                names.update(name_variants(first))
         names_in.append(names)
     out: dict[str, dict[Any, list[str]]] = {}
     for name, info in fields.items():

@@ -81,6 +81,15 @@ def test_organizations_get_their_own_short_forms(cat: Catalogue) -> None:
                                             "MICROSOFT CORPORATION": ["MICROSOFT"]}
 
 
+def test_a_name_that_only_one_value_mentions_second_is_no_alias() -> None:
+    # the 10-Q set: only Apple's cover pages name "The Nasdaq Stock Market LLC", after Apple
+    rows = [{"ticker": "AAPL", "organizations": ["Apple Inc.", "Nasdaq Stock Market LLC"]},
+            {"ticker": "AAPL", "organizations": ["Apple Inc.", "Nasdaq Stock Market LLC"]},
+            {"ticker": "INTC", "organizations": ["INTEL CORPORATION"]}]
+    aliases = build_catalogue(rows, "t", 0)["ticker"].aliases
+    assert aliases == {"AAPL": ["Apple", "Apple Inc"], "INTC": ["INTEL", "INTEL CORPORATION"]}
+
+
 def test_no_aliases_for_a_single_value_field() -> None:
     rows = [{"ticker": "AAPL", "organizations": ["Apple Inc."]}] * 2
     assert build_catalogue(rows, "t", 0)["ticker"].aliases == {}
