@@ -7,7 +7,9 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from langchain_tests.integration_tests import RetrieversIntegrationTests
+from langchain_core.messages import ToolMessage
+from langchain_core.tools import BaseTool
+from langchain_tests.integration_tests import RetrieversIntegrationTests, ToolsIntegrationTests
 
 from rag_agent import RagIndex, SourceDocument
 from rag_agent.retrieval.parent_chunk import RoutedParentRetriever
@@ -148,4 +150,53 @@ def test_tools_return_cited_text() -> None:
     tools = {t.name: t for t in make_tools(shared_index(), k=1)}
     assert set(tools) == {"search_summaries", "search_sentences", "search_passages"}
     out = tools["search_sentences"].invoke({"query": "tundra observation 3"})
-    assert out.startswith("[Tundra ") and "(tundra-" in out
+    assert out.startswith("[1] Tundra ") and "(tundra-" in out and " score 0." in out
+
+
+def test_tools_take_k_and_filter_and_return_documents() -> None:
+    tool = {t.name: t for t in make_tools(shared_index(), k=1)}["search_passages"]
+    assert set(tool.args) == {"query", "k", "filter"} and tool.args["k"]["default"] == 1
+    # the description is ours and lists the fields a filter may use, with values
+    assert "paragraphs" in tool.description and "topic (str): " in tool.description
+    msg = tool.invoke({"type": "tool_call", "id": "c1", "name": tool.name, "args": {
+        "query": "observation", "k": 3, "filter": {"topic": "glaciers"}}})
+    assert isinstance(msg, ToolMessage) and msg.status == "success"
+    assert len(msg.artifact) == 3 and {d.metadata["topic"] for d in msg.artifact} == {"glaciers"}
+    scores = [d.metadata["score"] for d in msg.artifact]
+    assert scores == sorted(scores, reverse=True)
+    assert msg.content.count("\n\n[") == 2 and f"score {scores[0]:.2f}" in msg.content
+
+
+def test_tool_errors_are_messages_the_model_can_act_on() -> None:
+    tool = {t.name: t for t in make_tools(shared_index())}["search_sentences"]
+    unknown = tool.invoke({"type": "tool_call", "id": "c2", "name": tool.name,
+                           "args": {"query": "ice", "filter": {"colour": "blue"}}})
+    assert unknown.status == "error" and "colour" in unknown.content
+    bad = tool.invoke({"type": "tool_call", "id": "c3", "name": tool.name,
+                       "args": {"query": "ice", "filter": {"$near": 1}}})
+    assert bad.status == "error" and "invalid filter" in bad.content
+
+
+class _ToolSuite(ToolsIntegrationTests):
+    name = ""
+
+    @property
+    def tool_constructor(self) -> BaseTool:
+        return {t.name: t for t in make_tools(shared_index(), k=2)}[self.name]
+
+    @property
+    def tool_invoke_params_example(self) -> dict:
+        return {"query": "What do studies report about glaciers?", "k": 2,
+                "filter": {"topic": "glaciers"}}
+
+
+class TestSummariesTool(_ToolSuite):
+    name = "search_summaries"
+
+
+class TestSentencesTool(_ToolSuite):
+    name = "search_sentences"
+
+
+class TestPassagesTool(_ToolSuite):
+    name = "search_passages"
