@@ -8,13 +8,14 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from langchain_core.documents import Document
 
 from rag_agent.errors import ConfigError
 from rag_agent.index import db
 from rag_agent.index.catalogue import Catalogue, build_catalogue
 from rag_agent.index.filters import Filter, compile_filter
 from rag_agent.index.keyword import document_frequency, keyword_ids, query_words
-from rag_agent.index.records import Hit, IndexStats, StoredSentence
+from rag_agent.index.records import Hit, IndexStats, StoredSentence, caller_metadata
 from rag_agent.index.rows import text_hash, vectors_by_hash
 from rag_agent.index.vectors import KINDS
 from rag_agent.models import encode_query
@@ -29,6 +30,7 @@ class IndexReader:
     conn: Any
     lock: Any
     collections: dict[str, Any]
+    docstore: Any
     embedder: Any
     dim: int
     config: Any
@@ -256,6 +258,28 @@ class IndexReader:
         if row is None:
             return {}
         return {**json.loads(row[3]), "source_id": row[0], "title": row[1], "tenant": row[2]}
+
+    def source_documents(self, source_ids: Sequence[str], *,
+                         tenant: str = DEFAULT_TENANT) -> list[Document]:
+        """The tenant's documents with these source ids, as ingested: their parents joined
+        by blank lines (whitespace inside a parent folded), the caller's metadata, the title in
+        `metadata["title"]` (unless it defaulted to the source id) and `id` = source id. Ids the tenant does not hold are left out."""
+        ids = list(dict.fromkeys(source_ids))
+        if not ids:
+            return []
+        with self.lock:
+            rows = self.conn.execute(
+                "SELECT doc_id, source_id, title, metadata, n_parents FROM documents WHERE "
+                f"tenant = ? AND source_id IN ({','.join('?' * len(ids))})", [tenant, *ids]
+            ).fetchall()
+        found = {}
+        for doc_id, source_id, title, meta, n_parents in rows:
+            parents = self.docstore.mget([f"{doc_id}:p{i}" for i in range(n_parents)])
+            text = "\n\n".join(p.page_content for p in parents if p is not None)
+            stored = {**json.loads(meta), "source_id": source_id, "title": title}
+            found[source_id] = Document(page_content=text, id=source_id,
+                                        metadata=caller_metadata(stored))
+        return [found[i] for i in ids if i in found]
 
     def sentence_lengths(self, doc_ids: Sequence[str]) -> dict[str, np.ndarray]:
         """Characters of every sentence of these documents, by position (no vectors read)."""

@@ -10,7 +10,7 @@ from langchain_core.documents import Document
 
 from rag_agent.ingest.loaders import Skipped
 
-__all__ = ["Hit", "IndexStats", "IngestReport", "StoredSentence"]
+__all__ = ["Hit", "IndexStats", "IngestReport", "StoredSentence", "caller_metadata"]
 
 
 class StoredSentence(NamedTuple):
@@ -19,6 +19,15 @@ class StoredSentence(NamedTuple):
     position: int
     text: str
     vector: np.ndarray
+
+
+def caller_metadata(stored: dict[str, Any]) -> dict[str, Any]:
+    """A document's metadata as its caller gave it: without the `source_id` the index adds,
+    and without a `title` that only defaulted to the source id."""
+    out = {k: v for k, v in stored.items() if k != "source_id"}
+    if out.get("title") == stored.get("source_id"):
+        out.pop("title", None)
+    return out
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 from langchain_core.documents import Document
-from langchain_tests.integration_tests import BaseStoreSyncTests
+from langchain_tests.integration_tests import BaseStoreAsyncTests, BaseStoreSyncTests
 
 from rag_agent.index import db
 from rag_agent.index.docstore import SQLiteDocStore, SQLiteStringStore
@@ -33,6 +33,20 @@ class TestSQLiteStringStore(BaseStoreSyncTests[str]):
     @pytest.fixture
     def three_values(self) -> tuple[str, str, str]:
         return ("alpha", "beta", "gamma")
+
+
+class TestSQLiteDocStoreAsync(BaseStoreAsyncTests[Document]):
+    """The async half (BaseStore's executor defaults over the thread-safe connection)."""
+
+    @pytest.fixture
+    async def kv_store(self, tmp_path: Path) -> SQLiteDocStore:
+        return SQLiteDocStore(db.connect(tmp_path / "kv.sqlite"), "parent", threading.RLock())
+
+    @pytest.fixture
+    def three_values(self) -> tuple[Document, Document, Document]:
+        return (Document(page_content="one", metadata={"a": 1}, id="1"),
+                Document(page_content="two", metadata={"b": [1, 2]}),
+                Document(page_content="three", metadata={}))
 
 
 def test_namespaces_do_not_see_each_other(tmp_path: Path) -> None:
