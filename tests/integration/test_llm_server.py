@@ -172,3 +172,39 @@ def test_llm_filter_inference_is_validated_before_use(server: Server, tmp_path: 
         # the offline inference takes over whenever the model's filter is unusable
         assert applied is not None and ix.count_documents(applied) >= 1
     assert server.requests() >= 3
+
+
+def test_our_tools_under_langchain_create_agent(server: Server, index) -> None:
+    """`make_tools` in LangChain's `create_agent` against the real server. The model's first
+    call is made to use `search_sentences` (the tiny model would not choose reliably); the
+    arguments are the model's own, and the tool answers them: passages with a Document
+    artifact, or an error message naming what was wrong. llama-cpp-python 0.3.16 rejects the
+    assistant tool-call message langchain-openai sends back (content null), so the second turn
+    is answered locally from the tool's result instead of by the server."""
+    from langchain.agents import create_agent
+    from langchain.agents.middleware import wrap_model_call
+    from langchain_core.messages import AIMessage, HumanMessage
+
+    from rag_agent import make_tools
+
+    @wrap_model_call
+    def search_first(request, handler):  # noqa: ANN001, ANN202 - LangChain's middleware shape
+        results = [m for m in request.messages if m.type == "tool"]
+        if results:
+            return AIMessage(content=f"From the search: {results[-1].content[:200]}")
+        return handler(request.override(tool_choice="search_sentences"))
+
+    chat = make_chat_model(server.url, "smollm2", max_tokens=64)
+    agent = create_agent(chat, make_tools(index, k=2), middleware=[search_first])
+    out = agent.invoke({"messages": [HumanMessage("What is the population of Avalon?")]})
+    calls = [m for m in out["messages"] if m.type == "tool"]
+    assert len(calls) == 1 and calls[0].name == "search_sentences", out["messages"]
+    asked = out["messages"][1].tool_calls[0]["args"]
+    assert isinstance(asked.get("query"), str)  # the model wrote the arguments
+    if calls[0].status == "success":
+        assert calls[0].content.startswith("[1] ") and calls[0].artifact
+        assert all("score" in d.metadata for d in calls[0].artifact)
+    else:  # e.g. a filter on a field the index does not have: the model is told which
+        assert "field" in calls[0].content or "filter" in calls[0].content, calls[0].content
+    assert out["messages"][-1].content.startswith("From the search: ")
+    assert server.requests() == 1
