@@ -15,6 +15,8 @@ def ask(index: Any, args: argparse.Namespace) -> int:
     """Run the agent on `args.question` and print its answer and what led to it."""
     import os
 
+    from langchain_core.messages import AIMessageChunk
+
     from rag_agent.agent.graph import build_agent
     from rag_agent.agent.llm import make_chat_model
 
@@ -38,7 +40,10 @@ def ask(index: Any, args: argparse.Namespace) -> int:
                                        stream_mode=["messages", "values"]):
             if mode == "messages":
                 chunk, meta = data
-                if meta.get("langgraph_node") == "synthesize" and getattr(chunk, "content", ""):
+                # tokens arrive as chunks; the finished answer message (appended to the
+                # state's `messages`) is streamed once more, whole: not printed twice
+                if meta.get("langgraph_node") == "synthesize" and \
+                        isinstance(chunk, AIMessageChunk) and chunk.content:
                     print(chunk.content, end="", flush=True)
                     streamed = True
             else:

@@ -88,11 +88,16 @@ def index(tmp_path_factory: pytest.TempPathFactory, real_embedder) -> RagIndex:
 def test_classification_and_synthesis_through_the_server(server: Server, index) -> None:
     chat = make_chat_model(server.url, "smollm2", max_tokens=48)
     agent = build_agent(index, chat)
-    chunks, final = [], {}
+    from langchain_core.messages import AIMessageChunk
+
+    chunks, finished, final = [], [], {}
     for mode, data in agent.stream({"question": "What is the population of Avalon?"},
                                    stream_mode=["messages", "values"]):
         if mode == "messages" and data[1].get("langgraph_node") == "synthesize":
-            chunks.append(data[0].content)
+            if isinstance(data[0], AIMessageChunk):  # tokens, as the model writes them
+                chunks.append(data[0].content)
+            else:  # the finished answer, appended to the state's messages, streamed whole
+                finished.append(data[0])
         elif mode == "values":
             final = data
     # classification went to the model by function calling; whatever it answered, the task is
@@ -104,6 +109,7 @@ def test_classification_and_synthesis_through_the_server(server: Server, index) 
     # the answer was written by the model, streamed token by token
     assert len([c for c in chunks if c]) >= 2
     assert final["answer"] == "".join(chunks).strip()
+    assert [m.content for m in finished] == [final["messages"][-1].content]
     assert final["citations"]  # the passages the answer cites, or all given to the model
     assert server.requests() >= 2  # one for classification, one for the answer
 
@@ -138,6 +144,7 @@ def test_cli_ask_streams_the_model_answer(server: Server, tmp_path: Path) -> Non
     assert run.returncode == 0, run.stderr
     streamed, _, rest = run.stdout.partition("\ntask: ")
     assert streamed.strip() and not streamed.startswith("task:")  # the answer came first
+    assert "Sources:" not in streamed  # tokens only, not the finished message again
     assert rest.startswith("fact") or rest.split()[0] in {"summary", "comparison"}
     assert "avalon.txt)" in rest  # citations follow
     assert server.requests() >= 2
