@@ -13,6 +13,7 @@ from rag_agent.cli_ask import ask, note_unknown_fields
 from rag_agent.errors import RagAgentError
 from rag_agent.eval.datasets import SPECS
 from rag_agent.eval.types import SYSTEMS
+from rag_agent.models import ENCODERS, named_encoder
 from rag_agent.settings import DEFAULT_TENANT, ENV_INDEX, default_index_dir
 
 __all__ = ["main"]
@@ -26,6 +27,10 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--index", type=Path, default=None,
                        help=f"index folder (default: ${ENV_INDEX} or ./.rag_index)")
         p.add_argument("--tenant", default=DEFAULT_TENANT, help="tenant / namespace")
+        p.add_argument("--encoder", choices=ENCODERS, default=None,
+                       help="what computes the vectors (default: $RAG_AGENT_ENCODER or torch); "
+                            "onnx gives the torch vectors faster per query; onnx-int8 is its "
+                            "own model: an index is built and searched with one of them")
 
     ingest = sub.add_parser("ingest", help="add files, folders or JSONL records to an index")
     ingest.add_argument("paths", nargs="+", help="files or folders (.txt .md .html .pdf .json .jsonl)")
@@ -150,7 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"error: no such file or folder: {', '.join(missing)}; nothing was "
                       "ingested and no index was made", file=sys.stderr)
                 return 2
-            with RagIndex.open(folder, embedder=args.model) as index:
+            with RagIndex.open(folder, embedder=named_encoder(args.encoder, args.model)) as index:
                 report = index.add_paths(args.paths, tenant=args.tenant, metadata=_meta(args.meta),
                                          template=args.template, extract=args.extract,
                                          encoding=args.encoding, progress=not args.no_progress)
@@ -166,7 +171,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"error: no such file or folder: {', '.join(missing)}", file=sys.stderr)
                 return 1
             return 0
-        with RagIndex.open(folder, create=False) as index:
+        encoder = named_encoder(args.encoder) if args.encoder else None
+        with RagIndex.open(folder, create=False, embedder=encoder) as index:
             if args.command == "stats":
                 print("\n".join(index.stats().lines()))
             elif args.command == "migrate":

@@ -25,7 +25,11 @@ __all__ = [
     "default_model_path",
     "encoder_name",
     "make_embedder",
+    "named_encoder",
 ]
+
+ENCODERS = ("torch", "onnx", "onnx-int8")
+"""What `named_encoder` (and `--encoder`, `$RAG_AGENT_ENCODER`) accepts."""
 
 
 @runtime_checkable
@@ -185,6 +189,19 @@ def make_embedder(spec: Embedder | Embeddings | str | Path | None = None) -> Emb
         f"cannot use {type(spec).__name__} as an embedding model; pass None (packaged "
         "all-MiniLM-L6-v2), a local sentence-transformers path, or a LangChain Embeddings"
     )
+
+
+def named_encoder(name: str | None = None, model_path: str | Path | None = None) -> Embedder:
+    """The encoder called `name` (default: $RAG_AGENT_ENCODER, else torch) for `model_path`
+    (default: the packaged model): torch, onnx (fp32, the torch vectors) or onnx-int8."""
+    name = name or os.environ.get("RAG_AGENT_ENCODER") or "torch"
+    if name == "torch":
+        return SentenceTransformerEmbedder(model_path)
+    if name in ("onnx", "onnx-fp32", "onnx-int8"):
+        from rag_agent.onnx_encoder import OnnxEmbedder
+
+        return OnnxEmbedder(model_path, precision="int8" if name == "onnx-int8" else "fp32")
+    raise ConfigError(f"unknown encoder {name!r}; use one of {', '.join(ENCODERS)}")
 
 
 def encoder_name(embedder: Any) -> str:

@@ -174,3 +174,18 @@ def test_ask_with_a_dead_llm_endpoint_says_so_and_answers_offline(town: str) -> 
     assert run.returncode == 0, run.stderr
     assert "endpoint does not answer" in run.stderr and "answering offline" in run.stderr
     assert "answer: The museum closes at five. [1]" in run.stdout
+
+
+def test_encoder_is_chosen_by_flag_and_never_mixed(town: str, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("onnxruntime", reason="the 'onnx' extra is not installed")
+    monkeypatch.setenv("RAG_AGENT_CACHE", str(tmp_path))  # the ONNX export goes here
+    stats = cli("stats", "--index", town, "--encoder", "onnx")
+    assert stats.returncode == 0 and "encoder onnx-fp32" in stats.stdout
+    found = cli("search", "When does the harbor open?", "--index", town, "--encoder", "onnx",
+                "-k", "1")
+    assert found.returncode == 0 and "harbor.txt" in found.stdout  # the torch-built vectors
+    mixed = cli("search", "harbor", "--index", town, "--encoder", "onnx-int8")
+    assert mixed.returncode == 2 and "all-MiniLM-L6-v2+onnx-int8" in mixed.stderr
+    bad = cli("stats", "--index", town, "--encoder", "tpu")
+    assert bad.returncode == 2 and "invalid choice: 'tpu'" in bad.stderr
