@@ -60,6 +60,8 @@ bench: $(STAMP)
 	for set in $(EVAL_SETS); do \
 	    $(BIN)/python bench/policy_sweep.py $$set --workdir $(BENCH_WORK) \
 	    --out bench/results/policy_$$set.json || exit 1; done
+	$(BIN)/python bench/encoder_quality.py --workdir $(BENCH_WORK) \
+	    --out bench/results/encoder_quality_scifact.json
 	$(BIN)/python bench/sentence_format_probe.py --index $(BENCH_WORK)/scifact/ours \
 	    --out bench/results/sentence_format_scifact.json
 	$(BIN)/python bench/cost_bench.py --dataset sec10q --out bench/results/cost_sec10q.json
