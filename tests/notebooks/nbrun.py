@@ -8,7 +8,8 @@ A notebook is stale when a cell's source no longer matches its stamp (edited, no
 when a fresh run prints other text than the stored outputs (the library changed under it).
 Text is compared, not images: PNG bytes differ between matplotlib builds. Absolute paths up to
 `shared/data/` are compared from there on (a clone may live anywhere). A cell tagged
-`volatile` (timings) is executed but its text is not compared.
+`volatile` (timings; `draw_ascii`, whose layout varies between runs) is executed but its text
+is not compared.
 
 The kernel runs offline with progress bars off, so stored outputs hold what a reader needs.
 """
