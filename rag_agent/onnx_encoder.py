@@ -146,6 +146,7 @@ class OnnxEmbedder(Embeddings):
         self.max_tokens = int(json.loads((path / "sentence_bert_config.json").read_text())
                               .get("max_seq_length", 256)) \
             if (path / "sentence_bert_config.json").exists() else 256
+        self._dim = int(json.loads((path / "config.json").read_text())["hidden_size"])
         self._cache = Path(cache_dir) if cache_dir else _cache_root() / "onnx"
         self._session: Any = None
         self._tokenizer: Any = None
@@ -176,7 +177,7 @@ class OnnxEmbedder(Embeddings):
 
     @property
     def dim(self) -> int:
-        return int(json.loads((self.path / "config.json").read_text())["hidden_size"])
+        return self._dim
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """Normalized float32 rows; texts are batched in length order (less padding)."""

@@ -1,0 +1,113 @@
+"""Document-level reads of `RagIndex`: titles, metadata, catalogue, stats and documents read
+back by source id (the unit-level searches are in `reader.py`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from langchain_core.documents import Document
+
+from rag_agent.index import db
+from rag_agent.index.catalogue import Catalogue, build_catalogue
+from rag_agent.index.filters import Filter, compile_filter
+from rag_agent.index.records import IndexStats, caller_metadata
+from rag_agent.models import encoder_name
+from rag_agent.settings import DEFAULT_TENANT
+
+__all__ = ["DocumentReader"]
+
+
+class DocumentReader:
+    """What `RagIndex` answers about whole documents; it provides the connection and lock."""
+
+    conn: Any
+    lock: Any
+    docstore: Any
+    embedder: Any
+    dim: int
+    config: Any
+    path: Any
+    _catalogues: dict[str, Catalogue]
+
+    def titles(self, *, tenant: str = DEFAULT_TENANT) -> list[str]:
+        """Distinct titles of the tenant's documents."""
+        with self.lock:
+            return [t for (t,) in self.conn.execute(
+                "SELECT DISTINCT title FROM documents WHERE tenant = ? ORDER BY title", (tenant,))]
+
+    def document_meta(self, doc_id: str, *, tenant: str = DEFAULT_TENANT) -> dict[str, Any]:
+        """What a passage of the document carries for citations: its metadata with source id,
+        title and tenant ({} for a document the tenant does not hold)."""
+        with self.lock:
+            row = self.conn.execute(
+                "SELECT source_id, title, tenant, metadata FROM documents WHERE doc_id = ? AND "
+                "tenant = ?", (doc_id, tenant)).fetchone()
+        if row is None:
+            return {}
+        return {**json.loads(row[3]), "source_id": row[0], "title": row[1], "tenant": row[2]}
+
+    def source_documents(self, source_ids: Sequence[str], *,
+                         tenant: str = DEFAULT_TENANT) -> list[Document]:
+        """The tenant's documents with these source ids, as ingested: their parents joined
+        by blank lines (whitespace inside a parent folded), the caller's metadata, the title in
+        `metadata["title"]` (unless it defaulted to the source id) and `id` = source id; ids
+        the tenant does not hold are left out."""
+        ids = list(dict.fromkeys(source_ids))
+        if not ids:
+            return []
+        with self.lock:
+            rows = self.conn.execute(
+                "SELECT doc_id, source_id, title, metadata, n_parents FROM documents WHERE "
+                f"tenant = ? AND source_id IN ({','.join('?' * len(ids))})", [tenant, *ids]
+            ).fetchall()
+        found = {}
+        for doc_id, source_id, title, meta, n_parents in rows:
+            parents = self.docstore.mget([f"{doc_id}:p{i}" for i in range(n_parents)])
+            text = "\n\n".join(p.page_content for p in parents if p is not None)
+            stored = {**json.loads(meta), "source_id": source_id, "title": title}
+            found[source_id] = Document(page_content=text, id=source_id,
+                                        metadata=caller_metadata(stored))
+        return [found[i] for i in ids if i in found]
+
+    def documents_metadata(self, flt: Filter | None = None, *,
+                           tenant: str = DEFAULT_TENANT) -> list[dict[str, Any]]:
+        """Metadata of the tenant's documents matching `flt` (one dict per document)."""
+        where, params = compile_filter(flt)
+        with self.lock:
+            rows = self.conn.execute(f"SELECT d.metadata FROM documents d WHERE d.tenant = ? "
+                                     f"AND {where} ORDER BY d.doc_id", [tenant, *params])
+            return [json.loads(r[0]) for r in rows]
+
+    def count_documents(self, flt: Filter | None = None, *, tenant: str = DEFAULT_TENANT) -> int:
+        """How many of the tenant's documents match `flt`."""
+        where, params = compile_filter(flt)
+        with self.lock:
+            return self.conn.execute(f"SELECT count(*) FROM documents d WHERE d.tenant = ? "
+                                     f"AND {where}", [tenant, *params]).fetchone()[0]
+
+    def catalogue(self, *, tenant: str = DEFAULT_TENANT) -> Catalogue:
+        """The tenant's metadata catalogue as of now (rebuilt only when the index changed)."""
+        with self.lock:
+            generation = db.get_meta(self.conn, "generation", 0)
+            cached = self._catalogues.get(tenant)
+            if cached is None or cached.generation != generation:
+                cached = build_catalogue(self.documents_metadata(tenant=tenant), tenant,
+                                         generation)
+                self._catalogues[tenant] = cached
+            return cached
+
+    def stats(self) -> IndexStats:
+        """Counts and disk size."""
+        with self.lock:
+            kinds = dict(self.conn.execute("SELECT kind, count(*) FROM units GROUP BY kind"))
+            docs = self.conn.execute("SELECT count(*), coalesce(sum(n_parents), 0) FROM documents")
+            n_docs, n_parents = docs.fetchone()
+            tenants = dict(self.conn.execute("SELECT tenant, count(*) FROM documents GROUP BY 1"))
+            generation = db.get_meta(self.conn, "generation", 0)
+        disk = sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())
+        return IndexStats(str(self.path), self.embedder.model_id, self.dim, n_docs, n_parents,
+                          kinds.get("child", 0), kinds.get("sentence", 0),
+                          kinds.get("summary", 0), tenants, disk, generation,
+                          self.config.sentence_context, encoder_name(self.embedder))
