@@ -76,7 +76,7 @@ def text_outputs(cell: NotebookNode) -> str:
 
 
 def compare(stored: NotebookNode, fresh: NotebookNode) -> list[str]:
-    """Cells whose stored text differs from a fresh run's, with both texts' first lines."""
+    """Cells whose stored text differs from a fresh run's, each shown where the texts part."""
     problems = []
     pairs = zip(stored.cells, fresh.cells, strict=True)
     for i, (old, new) in enumerate(pairs):
@@ -84,9 +84,17 @@ def compare(stored: NotebookNode, fresh: NotebookNode) -> list[str]:
             continue
         before, after = text_outputs(old), text_outputs(new)
         if before != after:
-            problems.append(f"cell {i}: stored output {before[:300]!r} but a fresh run "
-                            f"prints {after[:300]!r}")
+            at = _first_difference(before, after)
+            start = max(0, at - 60)
+            problems.append(f"cell {i}: stored output {before[start:at + 120]!r} but a fresh "
+                            f"run prints {after[start:at + 120]!r} (from character {start})")
     return problems
+
+
+def _first_difference(a: str, b: str) -> int:
+    """The index of the first character where two texts part."""
+    return next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y),
+                min(len(a), len(b)))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,6 +31,7 @@ def test_a_fresh_run_that_prints_otherwise_is_caught(tmp_path: Path) -> None:
     fresh = execute(path)
     assert compare(stored, fresh) == []  # same text (paths and addresses normalized)
     stored.cells[1].outputs[0]["text"] = "4\n"
-    assert compare(stored, fresh) == ["cell 1: stored output '4' but a fresh run prints '3'"]
+    assert compare(stored, fresh) == [
+        "cell 1: stored output '4' but a fresh run prints '3' (from character 0)"]
     stored.cells[1].metadata["tags"] = ["volatile"]  # timings: run, not compared
     assert compare(stored, fresh) == []
