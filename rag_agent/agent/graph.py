@@ -15,11 +15,11 @@ from langchain_core.language_models import BaseChatModel
 from langgraph.graph import END, START, StateGraph
 
 from rag_agent.agent.classify import OfflineTaskClassifier
+from rag_agent.agent.compare_nodes import TargetTask
 from rag_agent.agent.context import Context
 from rag_agent.agent.conversation import intake
 from rag_agent.agent.nodes import (
     AgentNodes,
-    TargetTask,
     route_after_grade,
     route_after_retrieval,
     route_task,
