@@ -59,6 +59,10 @@ def variants() -> dict[str, tuple[str, Rule]]:
             out[f"whole_summary: {n} regions{' + summaries' if summaries else ''}"] = (
                 "whole_summary", replace(whole, regions_per_doc=n, region_share=n,
                                          with_summary=summaries))
+    for shape in ("fact", "topic_summary", "whole_summary", "comparison"):
+        rule = POLICY[shape]
+        out[f"{shape}: policy, child context {'off' if rule.child_context else 'on'}"] = (
+            shape, replace(rule, child_context=not rule.child_context))
     comparison = POLICY["comparison"]
     for name, (signals, keyword) in SIGNALS.items():
         out[f"comparison: {name}, 3 regions per document"] = ("comparison", replace(

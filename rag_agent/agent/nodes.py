@@ -98,7 +98,8 @@ class AgentNodes(CompareNodes):
         opts = {"index": self.index, "k": ctx.k, "tenant": ctx.tenant, "hybrid": ctx.hybrid,
                 "signals": rule.signals, "keyword": rule.keyword,
                 "region_chars": _region_chars(ctx, rule),
-                "regions_per_doc": rule.regions_per_doc, **overrides}
+                "regions_per_doc": rule.regions_per_doc, "child_context": rule.child_context,
+                **overrides}
         return FusedRetriever(**opts)
 
     def _matcher(self, tenant: str) -> TitleMatcher:

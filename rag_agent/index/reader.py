@@ -241,6 +241,38 @@ class IndexReader(DocumentReader):
             out[doc_id][position] = score
         return out
 
+    def sentence_child_scores(self, query: np.ndarray, doc_ids: Sequence[str], *,
+                              tenant: str = DEFAULT_TENANT) -> dict[str, np.ndarray]:
+        """Per sentence position of these documents, the cosine of the child that holds it
+        (one exact FAISS pass over their children): the text around a sentence, scored."""
+        ids = list(dict.fromkeys(doc_ids))
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        with self.lock:
+            self._sync()
+            kids = self.conn.execute(
+                "SELECT u.id, u.doc_id, u.position FROM units u JOIN documents d ON d.doc_id = "
+                f"u.doc_id WHERE u.kind = 'child' AND d.tenant = ? AND u.doc_id IN ({marks})",
+                [tenant, *ids]).fetchall()
+            if not kids:
+                return {}
+            scores, found = self.collections["child"].search(
+                query, len(kids), np.array([r[0] for r in kids], dtype=np.int64))
+            held = self.conn.execute(
+                "SELECT u.doc_id, u.position, u.child FROM units u JOIN documents d ON "
+                f"d.doc_id = u.doc_id WHERE u.kind = 'sentence' AND d.tenant = ? AND u.doc_id "
+                f"IN ({marks})", [tenant, *ids]).fetchall()
+        where = {r[0]: (r[1], r[2]) for r in kids}
+        child = {where[u]: v for u, v in zip(found.tolist(), scores.tolist(), strict=True)}
+        size: dict[str, int] = {}
+        for doc_id, position, _ in held:
+            size[doc_id] = max(size.get(doc_id, 0), position + 1)
+        out = {d: np.full(n, -1.0, dtype=np.float32) for d, n in size.items()}
+        for doc_id, position, kid in held:
+            out[doc_id][position] = child.get((doc_id, kid), -1.0)
+        return out
+
     def sentence_lengths(self, doc_ids: Sequence[str]) -> dict[str, np.ndarray]:
         """Characters of every sentence of these documents, by position (no vectors read)."""
         ids = list(dict.fromkeys(doc_ids))

@@ -2,6 +2,7 @@ import pytest
 
 from rag_agent.agent.classify import cue_features, load_examples
 from rag_agent.agent.compare import offline_targets
+from rag_agent.agent.context import Context
 from rag_agent.agent.nodes import (
     AgentNodes,
     route_after_grade,
@@ -82,3 +83,11 @@ def test_a_full_stop_is_not_part_of_a_target_name() -> None:
     assert [t["name"] for t in targets] == ["Boston", "Chicago"]
     assert [t["name"] for t in offline_targets("Compare the U.S. and Canada", [])] == [
         "U.S.", "Canada"]
+
+
+@pytest.mark.parametrize("shape", list(POLICY))
+def test_each_rule_reaches_the_retriever_it_builds(shape: str) -> None:
+    rule = POLICY[shape]
+    fused = AgentNodes(index=None, classifier=None, chat_model=None)._fused(Context(), rule)
+    assert (fused.signals, fused.keyword, fused.regions_per_doc, fused.child_context) == (
+        rule.signals, rule.keyword, rule.regions_per_doc, rule.child_context)

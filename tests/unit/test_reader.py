@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag_agent import RagIndex, SourceDocument
+from rag_agent import IndexConfig, RagIndex, SourceDocument
 from rag_agent.errors import ConfigError
 
 
@@ -103,3 +103,27 @@ def test_unit_vectors_are_the_stored_ones(index: RagIndex) -> None:
         assert float(vectors[hit.unit_id] @ query) == pytest.approx(hit.score, abs=1e-6)
     assert index.unit_vectors([]) == {}
     assert all(v.dtype == np.float32 for v in vectors.values())
+
+
+def test_sentence_child_scores_are_each_sentence_s_child_cosine(tmp_path: Path,
+                                                                fake_embedder) -> None:
+    ix = RagIndex.open(tmp_path / "ix", embedder=fake_embedder,
+                       config=IndexConfig(child_tokens=24))
+    text = " ".join(f"Sentence {n} talks about topic {n % 3} at some length here." for n in
+                    range(12))
+    for tenant in ("acme", "globex"):
+        ix.add_documents([_doc("long", text)], tenant=tenant)
+    ids = dict(ix.conn.execute("SELECT tenant, doc_id FROM documents").fetchall())
+    query = ix.embed_query("topic 1")
+    got = ix.sentence_child_scores(query, [ids["acme"]], tenant="acme")[ids["acme"]]
+    rows = ix.conn.execute("SELECT position, child FROM units WHERE doc_id = ? AND kind = "
+                           "'sentence' ORDER BY position", (ids["acme"],)).fetchall()
+    children = {h.position: h.score for h in ix.search(query, kind="child", k=100,
+                                                       doc_ids=[ids["acme"]], tenant="acme")}
+    assert len(set(children)) > 1 and len(got) == len(rows) == 12
+    for position, child in rows:
+        assert got[position] == pytest.approx(children[child], abs=1e-6)
+    # another tenant's document gives nothing, by id
+    assert ix.sentence_child_scores(query, [ids["globex"]], tenant="acme") == {}
+    assert ix.sentence_child_scores(query, [], tenant="acme") == {}
+    ix.close()
