@@ -48,6 +48,19 @@ class DocumentReader:
             return {}
         return {**json.loads(row[3]), "source_id": row[0], "title": row[1], "tenant": row[2]}
 
+    def doc_ids(self, source_ids: Sequence[str], *,
+                tenant: str = DEFAULT_TENANT) -> dict[str, str]:
+        """{source id: doc id} of the tenant's documents with these source ids (others left
+        out)."""
+        ids = list(dict.fromkeys(source_ids))
+        if not ids:
+            return {}
+        with self.lock:
+            rows = self.conn.execute(
+                "SELECT source_id, doc_id FROM documents WHERE tenant = ? AND source_id IN "
+                f"({','.join('?' * len(ids))})", [tenant, *ids]).fetchall()
+        return dict(rows)
+
     def source_documents(self, source_ids: Sequence[str], *,
                          tenant: str = DEFAULT_TENANT) -> list[Document]:
         """The tenant's documents with these source ids, as ingested: their parents joined
