@@ -30,8 +30,9 @@ from rag_agent.eval.scoring import (
     score_sec10q,
 )
 from rag_agent.eval.types import CorpusDoc, EvalQuery, EvalSet
+from rag_agent.finetune.pairs import LabelledQuery
 
-__all__ = ["SPECS", "DatasetSpec", "load_dataset", "qmsum_document"]
+__all__ = ["SPECS", "DatasetSpec", "load_dataset", "qmsum_document", "scifact_train_labels"]
 
 QUICK_QUERIES = 20
 QUICK_DOCS = 300
@@ -49,6 +50,23 @@ def load_scifact(data: Path, quick: bool = False) -> EvalSet:
     queries = [EvalQuery(qid, text, beir.qrels[qid]) for qid, text in beir.queries.items()]
     out = EvalSet("scifact", docs, queries, depth=100)
     return _quick(out) if quick else out
+
+
+def scifact_train_labels(data: Path) -> list[LabelledQuery]:
+    """SciFact's train claims with the abstracts they cite (source ids of the corpus): labels
+    for fine-tuning. Of the 809, the 2 whose text is also a test claim (SciFact repeats them,
+    citing the same abstract) are left out, so a model tuned on these never saw a claim the
+    harness scores."""
+    test = set(load_beir(data / "scifact").queries.values())
+    path = data / "scifact" / "claims_train_with_evidence.jsonl"
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            rec = json.loads(line)
+            if rec["claim"] not in test:
+                out.append(LabelledQuery(rec["claim"],
+                                         tuple(str(d) for d in rec["cited_doc_ids"])))
+    return out
 
 
 _SEC_TASKS = {"Single-Doc Single-Chunk RAG": "fact", "Multi-Doc RAG": "comparison"}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rag_agent.eval.datasets import load_dataset
+from rag_agent.eval.datasets import load_dataset, scifact_train_labels
 
 pytestmark = [pytest.mark.data]
 
@@ -65,3 +65,12 @@ def test_quick_slices_hold_their_gold_documents(shared_data: Path, name: str) ->
     assert all(set(q.gold) <= keys for q in data.queries)
     # every question type of the full set is in the slice
     assert {q.qtype for q in data.queries} == {q.qtype for q in load_dataset(name, shared_data).queries}
+
+
+def test_scifact_train_labels_never_hold_a_test_claim(shared_data: Path) -> None:
+    labels = scifact_train_labels(shared_data)
+    test = load_dataset("scifact", shared_data)
+    corpus = {d.key for d in test.docs}
+    assert len(labels) == 807 and all(q.source_ids for q in labels)  # 809 less 2 repeats
+    assert {s for q in labels for s in q.source_ids} <= corpus
+    assert not {q.query for q in labels} & {q.text for q in test.queries}
