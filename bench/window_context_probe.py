@@ -2,7 +2,7 @@
 
 Ranks documents by their best sentence (what the sentence-window retriever does) with the
 sentence's cosine alone and with the cosines of its child (weight `c`) and of its document's
-summary (weight `s`) added, from the index's stored vectors, and prints the set's headline
+summary (weight `s`) and the mean cosine of its +-2 neighbours (weight `w`) added, from the index's stored vectors, and prints the set's headline
 metric for each weighting (SciFact nDCG@10, SEC 10-Q recall@4, HotpotQA recall@5). Nothing is
 embedded but the queries.
 
@@ -26,8 +26,10 @@ from rag_agent.eval.datasets import SPECS, load_dataset  # noqa: E402
 from rag_agent.eval.types import Passage  # noqa: E402
 from rag_agent.index.store import RagIndex  # noqa: E402
 
-WEIGHTS = [(0.0, 0.0), (0.0, 0.25), (0.0, 0.5), (0.5, 0.0), (0.5, 0.25), (0.5, 0.5)]
-"""(child weight, summary weight) pairs."""
+WEIGHTS = [(c, s, w) for c in (0.0, 0.5, 1.0) for s in (0.0, 0.25, 0.5) for w in (0.0, 0.5)]
+"""(child weight, summary weight, window weight) triples."""
+WINDOW = 2
+"""Neighbours on each side whose mean cosine is the window signal (the retriever's w)."""
 
 
 def _matrix(blobs: list[bytes]) -> np.ndarray:
@@ -46,7 +48,8 @@ def main() -> int:
     conn = index.conn
     rows = conn.execute(
         "SELECT u.doc_id, d.source_id, u.child, u.vector FROM units u JOIN documents d ON "
-        "d.doc_id = u.doc_id WHERE u.kind = 'sentence' ORDER BY u.id").fetchall()
+        "d.doc_id = u.doc_id WHERE u.kind = 'sentence' ORDER BY u.doc_id, u.position"
+    ).fetchall()
     children = conn.execute("SELECT doc_id, position, vector FROM units WHERE kind = 'child'"
                             ).fetchall()
     summaries = conn.execute("SELECT doc_id, vector FROM units WHERE kind = 'summary'"
@@ -58,18 +61,28 @@ def main() -> int:
     summary_of = np.array([summary_row[r[0]] for r in rows])
     child_vecs, summary_vecs = _matrix([c[2] for c in children]), _matrix([s[1] for s in summaries])
     sources = [r[1] for r in rows]
-    scores: dict[tuple[float, float], list[float]] = {w: [] for w in WEIGHTS}
+    docs = np.array([r[0] for r in rows])
+    neighbours = [(j, docs[j:] == docs[:len(docs) - j]) for j in range(1, WINDOW + 1)]
+    scores: dict[tuple[float, float, float], list[float]] = {w: [] for w in WEIGHTS}
     for q in data.queries:
         v = index.embed_query(q.text)[0]
         own = sentences @ v
         child, summary = (child_vecs @ v)[child_of], (summary_vecs @ v)[summary_of]
-        for c, s in WEIGHTS:
-            ranked = documents_by_best_unit(own + c * child + s * summary, sources)
-            scores[(c, s)].append(
+        total, count = np.zeros_like(own), np.zeros_like(own)
+        for j, same in neighbours:  # sentence i+j (and i-j) of the same document
+            total[:-j] += own[j:] * same
+            count[:-j] += same
+            total[j:] += own[:-j] * same
+            count[j:] += same
+        window = np.where(count > 0, total / np.maximum(count, 1), own)
+        for c, s, w in WEIGHTS:
+            ranked = documents_by_best_unit(own + c * child + s * summary + w * window,
+                                            sources)
+            scores[(c, s, w)].append(
                 spec.score(q, [Passage(k, "") for k in ranked], None)[spec.headline])
     result = {"dataset": args.dataset, "metric": spec.headline, "sentences": len(rows),
-              "by_weights": {f"child {c}, summary {s}": round(float(np.mean(v)), 4)
-                             for (c, s), v in scores.items()}}
+              "by_weights": {f"child {c}, summary {s}, window {w}": round(float(np.mean(v)), 4)
+                             for (c, s, w), v in scores.items()}}
     emit(result, args.out)
     return 0
 

@@ -7,6 +7,7 @@ cosine scale still hold; the fused value goes to `metadata["rrf"]`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -47,14 +48,17 @@ def search_ranked(
     doc_ids: list[str] | None = None,
     hybrid: bool = False,
     vector: np.ndarray | None = None,
+    rerank: Callable[[list[Hit]], list[Hit]] | None = None,
 ) -> list[Hit]:
     """Top-k units of `kind` under one restriction: dense only, or (`hybrid`) the RRF of the
-    dense and keyword top-k lists, cut to k.
+    dense and keyword top-k lists, cut to k. `rerank` reorders the dense list before fusion.
 
     A unit found only by keywords gets the cosine of its stored vector with the query as score.
     """
     vec = index.embed_query(query) if vector is None else vector
     dense = index.search(vec, kind=kind, k=k, filter=filter, tenant=tenant, doc_ids=doc_ids)
+    if rerank is not None:
+        dense = rerank(dense)
     if not hybrid:
         return dense
     keyword = index.keyword_search(query, kind=kind, k=k, filter=filter, tenant=tenant,

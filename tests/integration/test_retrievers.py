@@ -88,12 +88,13 @@ def test_sentence_window_is_exactly_the_neighbours(tmp_path: Path, real_embedder
         index.add_documents([SourceDocument("museum", " ".join(SENTENCES), "Museum", {}),
                              SourceDocument("other", "Bananas are yellow. Apples are red.",
                                             "Fruit", {})])
-        retriever = SentenceWindowRetriever(index=index, k=1, window=1)
+        retriever = SentenceWindowRetriever(index=index, k=1, window=1, context=False)
         best = retriever.invoke("Where can I drink coffee?")[0]
         assert best.metadata["matched_sentence"] == SENTENCES[3]
         assert best.page_content == " ".join(SENTENCES[2:5])
         assert (best.metadata["window_start"], best.metadata["window_end"]) == (2, 4)
-        edge = SentenceWindowRetriever(index=index, k=1, window=2).invoke("opening hours")[0]
+        edge = SentenceWindowRetriever(index=index, k=1, window=2,
+                                       context=False).invoke("opening hours")[0]
         assert edge.metadata["matched_sentence"] == SENTENCES[0]
         assert edge.page_content == " ".join(SENTENCES[0:3])  # clipped at the first sentence
         docs = retriever.invoke("museum", k=3)
@@ -103,6 +104,32 @@ def test_sentence_window_is_exactly_the_neighbours(tmp_path: Path, real_embedder
         assert len(positions) == len(set(positions))  # no sentence in two passages
         scores = [d.metadata["score"] for d in docs]
         assert scores == sorted(scores, reverse=True)
+
+
+def test_sentence_hits_are_judged_with_their_child_and_summary() -> None:
+    """With context (the default) windows are ordered by cosine + 0.5 x child's cosine +
+    0.25 x summary's, computed here from the index's own searches; without, by cosine."""
+    from rag_agent.retrieval.sentence_window import CHILD_WEIGHT, SUMMARY_WEIGHT
+
+    index, query = shared_index(), "What do studies report about glaciers?"
+    vec = index.embed_query(query)
+    docs = SentenceWindowRetriever(index=index, k=6).invoke(query)
+    assert len(docs) == 6
+    doc_ids = sorted({d.metadata["doc_id"] for d in docs})
+    child = index.sentence_child_scores(vec, doc_ids)
+    summary = {h.doc_id: h.score for h in index.search(vec, kind="summary", k=len(doc_ids),
+                                                       doc_ids=doc_ids)}
+    expected = []
+    for d in docs:
+        meta = d.metadata
+        expected.append(meta["score"] + CHILD_WEIGHT * float(child[meta["doc_id"]][
+            meta["position"]]) + SUMMARY_WEIGHT * summary[meta["doc_id"]])
+    assert [d.metadata["context_score"] for d in docs] == pytest.approx(expected, abs=1e-5)
+    assert expected == sorted(expected, reverse=True)
+    alone = SentenceWindowRetriever(index=index, k=6, context=False).invoke(query)
+    assert "context_score" not in alone[0].metadata
+    scores = [d.metadata["score"] for d in alone]
+    assert scores == sorted(scores, reverse=True)
 
 
 def test_merge_windows_joins_overlapping_windows() -> None:
