@@ -273,6 +273,21 @@ class IndexReader(DocumentReader):
             out[doc_id][position] = child.get((doc_id, kid), -1.0)
         return out
 
+    def child_vectors(self, sentence_ids: Sequence[int], *,
+                      tenant: str = DEFAULT_TENANT) -> dict[int, np.ndarray]:
+        """{sentence unit id: stored vector of the child holding it}, for the tenant's
+        sentences among `sentence_ids` (others are left out)."""
+        ids = [int(i) for i in dict.fromkeys(sentence_ids)]
+        if not ids:
+            return {}
+        with self.lock:
+            rows = self.conn.execute(
+                "SELECT s.id, c.vector FROM units s JOIN documents d ON d.doc_id = s.doc_id "
+                "JOIN units c ON c.doc_id = s.doc_id AND c.kind = 'child' AND c.position = "
+                f"s.child WHERE s.kind = 'sentence' AND d.tenant = ? AND s.id IN "
+                f"({','.join('?' * len(ids))})", [tenant, *ids]).fetchall()
+        return {int(i): np.frombuffer(v, dtype=np.float32) for i, v in rows}
+
     def sentence_lengths(self, doc_ids: Sequence[str]) -> dict[str, np.ndarray]:
         """Characters of every sentence of these documents, by position (no vectors read)."""
         ids = list(dict.fromkeys(doc_ids))

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
 from langchain_core.documents import Document
 
 from rag_agent.index.records import Hit
@@ -127,15 +128,14 @@ class SentenceWindowRetriever(IndexRetriever):
         docs = list(dict.fromkeys(h.doc_id for h in hits))
         if not docs:
             return hits
-        around = self.index.sentence_child_scores(vec, docs, tenant=tenant)
+        row = np.asarray(vec, dtype=np.float32).reshape(-1)
+        around = {uid: float(v @ row) for uid, v in self.index.child_vectors(
+            [h.unit_id for h in hits], tenant=tenant).items()}
         summary = {h.doc_id: h.score for h in self.index.search(
             vec, kind="summary", k=len(docs), doc_ids=docs, tenant=tenant)}
 
         def judged(hit: Hit) -> Hit:
-            child = around.get(hit.doc_id)
-            held = float(child[hit.position]) if child is not None and hit.position < len(
-                child) and child[hit.position] > -1.0 else 0.0
-            value = (hit.score + CHILD_WEIGHT * held
+            value = (hit.score + CHILD_WEIGHT * around.get(hit.unit_id, 0.0)
                      + SUMMARY_WEIGHT * summary.get(hit.doc_id, 0.0))
             return replace(hit, metadata={**hit.metadata, "context_score": value})
 

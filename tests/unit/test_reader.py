@@ -127,3 +127,25 @@ def test_sentence_child_scores_are_each_sentence_s_child_cosine(tmp_path: Path,
     assert ix.sentence_child_scores(query, [ids["globex"]], tenant="acme") == {}
     assert ix.sentence_child_scores(query, [], tenant="acme") == {}
     ix.close()
+
+
+def test_child_vectors_are_each_sentence_s_own_child_within_the_tenant(tmp_path: Path,
+                                                                      fake_embedder) -> None:
+    ix = RagIndex.open(tmp_path / "ix", embedder=fake_embedder,
+                       config=IndexConfig(child_tokens=24))
+    text = " ".join(f"Sentence {n} talks about topic {n % 3} at some length here." for n in
+                    range(12))
+    for tenant in ("acme", "globex"):
+        ix.add_documents([_doc("long", text)], tenant=tenant)
+    rows = ix.conn.execute(
+        "SELECT s.id, d.tenant, c.vector FROM units s JOIN documents d ON d.doc_id = s.doc_id "
+        "JOIN units c ON c.doc_id = s.doc_id AND c.kind = 'child' AND c.position = s.child "
+        "WHERE s.kind = 'sentence'").fetchall()
+    mine = {i: np.frombuffer(v, dtype=np.float32) for i, t, v in rows if t == "acme"}
+    theirs = [i for i, t, _ in rows if t == "globex"]
+    assert len(mine) == 12 and len({v.tobytes() for v in mine.values()}) > 1
+    got = ix.child_vectors([*mine, *theirs], tenant="acme")
+    assert set(got) == set(mine)  # another tenant's sentence ids give nothing
+    assert all(np.array_equal(got[i], v) for i, v in mine.items())
+    assert ix.child_vectors([], tenant="acme") == {}
+    ix.close()
