@@ -79,11 +79,25 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--no-auto-filter", action="store_true",
                      help="do not infer a metadata filter from the question")
     ask.add_argument("--stream", action="store_true", help="stream answer tokens (needs an LLM)")
+    ask.add_argument("--no-adapter", action="store_true",
+                     help="search with the model's own query vector, not the query adapter")
     ask.add_argument("--json", action="store_true",
                      help="print answer, passages with scores, filter trace and notes as JSON")
     ask.add_argument("--llm-base-url", default=None,
                      help="OpenAI-compatible endpoint (or $RAG_AGENT_LLM_BASE_URL)")
     ask.add_argument("--llm-model", default=None, help="model name (or $RAG_AGENT_LLM_MODEL)")
+    tune = sub.add_parser("finetune", help="train a query adapter on labelled queries (JSONL of "
+                          "query + source_ids or texts) and install it; nothing is re-embedded")
+    common(tune)
+    tune.add_argument("--pairs", type=Path, default=None, metavar="FILE",
+                      help='JSONL, one {"query": ..., "source_ids": [...]} (or "texts") per line')
+    tune.add_argument("--adapter", action="store_true",
+                      help="train the query-side adapter (the only mode built so far)")
+    tune.add_argument("--minutes", type=float, default=None, help="time budget of training")
+    tune.add_argument("--epochs", type=int, default=10, help="passes over the pairs")
+    tune.add_argument("--remove-adapter", action="store_true",
+                      help="uninstall the query adapter (queries use the model's own vectors)")
+    tune.add_argument("--no-progress", action="store_true", help="no progress bar")
     evaluate = sub.add_parser("eval", help="score retrieval strategies on an evaluation set")
     evaluate.add_argument("dataset", choices=list(SPECS))
     evaluate.add_argument("--strategy", action="append", choices=list(SYSTEMS), default=None,
@@ -112,6 +126,27 @@ def _eval(args: argparse.Namespace) -> int:
     if args.out:
         for path in write_report(result, args.out, plots=not args.no_plots):
             print(f"wrote {path}")
+    return 0
+
+
+def _finetune(index: Any, args: argparse.Namespace) -> int:
+    from rag_agent.finetune import read_labelled, tune_adapter
+
+    if args.remove_adapter:
+        print("query adapter removed" if index.remove_adapter() else "no query adapter was "
+              "installed")
+        return 0
+    if not args.adapter:
+        raise RagAgentError("give --adapter: the query-side adapter is what finetune trains "
+                            "today (a full fine-tune of the model is not built yet)")
+    if args.pairs is None:
+        raise RagAgentError("give --pairs FILE: JSONL of labelled queries, one "
+                            '{"query": ..., "source_ids": [...]} per line (pairs made from the '
+                            "corpus alone are not built yet)")
+    run, _ = tune_adapter(index, read_labelled(args.pairs), tenant=args.tenant,
+                          minutes=args.minutes, epochs=args.epochs,
+                          progress=not args.no_progress)
+    print("\n".join(run.lines()))
     return 0
 
 
@@ -192,6 +227,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"deleted {args.source}: {removed} units")
             elif args.command == "ask":
                 return ask(index, args)
+            elif args.command == "finetune":
+                return _finetune(index, args)
             elif args.command == "search":
                 note_unknown_fields(index, args.filter, args.tenant)
                 for hit in index.search(args.query, kind=args.kind, k=args.k, filter=args.filter,

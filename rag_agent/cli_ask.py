@@ -32,7 +32,8 @@ def ask(index: Any, args: argparse.Namespace) -> int:
     note_unknown_fields(index, args.filter, args.tenant)
     context = {"k": args.k, "budget_chars": args.budget, "tenant": args.tenant,
                "filter": args.filter,
-               "auto_filter": not args.no_auto_filter}
+               "auto_filter": not args.no_auto_filter,
+               "adapter": False if args.no_adapter else None}
     result: dict = {}
     streamed = False
     if args.stream and chat is not None:

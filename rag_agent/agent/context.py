@@ -58,6 +58,10 @@ class Context:
                        "their children."})
     hybrid: bool = field(default=False, metadata={
         "description": "Rank by dense + BM25 keyword search fused by reciprocal rank."})
+    adapter: bool | None = field(default=None, metadata={
+        "description": "Map query vectors with the index's query adapter (rag-agent finetune "
+                       "--adapter): unset uses it when one is installed, false never, true "
+                       "requires one."})
     auto_filter: bool = field(default=True, metadata={
         "description": "Infer a metadata filter from the question (companies, periods, "
                        "'latest') over the index's catalogue; AND-ed with `filter`."})
@@ -94,9 +98,9 @@ def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
     return kind if isinstance(kind, tuple) else (kind,)
 
 
-_OPTIONAL = {"budget_chars", "filter"}
+_OPTIONAL = {"budget_chars", "filter", "adapter"}
 _TYPES: dict[str, type | tuple[type, ...]] = {
     "k": int, "budget_chars": int, "max_hops": int, "window": int, "route_docs": int,
-    "hybrid": bool, "auto_filter": bool, "tenant": str, "filter": dict, "answer_sentences": int,
+    "hybrid": bool, "adapter": bool, "auto_filter": bool, "tenant": str, "filter": dict, "answer_sentences": int,
     "min_score": (int, float), "max_retries": int, "llm_timeout": (int, float),
 }

@@ -144,6 +144,7 @@ def extractive_answer(
     shape: str = "fact",
     sentences: int = 4,
     targets: list[str] | None = None,
+    adapter: bool | None = None,
 ) -> str:
     """An answer made of the passages' sentences, each cited as [n] (see the module docstring).
 
@@ -153,6 +154,7 @@ def extractive_answer(
         sentences: points in the answer (a comparison shares them out, two per target at
             least).
         targets: the comparison's targets, in the order their lines are written.
+        adapter: the query adapter choice of the search (`RagIndex.embed_query`).
     """
     pool = candidates(index, passages)
     if not pool:
@@ -160,8 +162,8 @@ def extractive_answer(
     vectors = np.stack([c.vector for c in pool])
     if shape == "comparison" and targets and len(targets) >= 2:
         return _comparison(question, pool, vectors, index, max(2, sentences // len(targets)),
-                           targets)
-    scores = vectors @ index.embed_query(question)[0]
+                           targets, adapter)
+    scores = vectors @ index.embed_query(question, adapter=adapter)[0]
     if shape == "whole_summary":
         return _bullets(_whole(pool, passages, sentences), titled=passages)
     chosen = [pool[i] for i in _pick(pool, scores, sentences, [])]
@@ -230,7 +232,7 @@ def _mentions(text: str, target: str) -> bool:
 
 
 def _comparison(question: str, pool: list[Candidate], vectors: np.ndarray, index: Any,
-                count: int, targets: list[str]) -> str:
+                count: int, targets: list[str], adapter: bool | None) -> str:
     lines: list[str] = []
     used: list[Candidate] = []
     for target in targets:
@@ -241,7 +243,7 @@ def _comparison(question: str, pool: list[Candidate], vectors: np.ndarray, index
         elsewhere = [i for i, c in enumerate(pool) if _mentions(c.text, target)]
         members = naming or elsewhere or members
         sub = [pool[i] for i in members]
-        query = index.embed_query(target_query(question, target, targets))[0]
+        query = index.embed_query(target_query(question, target, targets), adapter=adapter)[0]
         scores = vectors[members] @ query if members else np.zeros(0)
         picked = [sub[i] for i in _pick(sub, scores, count, used)]
         if picked:

@@ -50,7 +50,8 @@ def build_agent(
         policy: which retrieval answers which shape of question (default: the measured
             `rag_agent.agent.policy.POLICY`).
     """
-    classifier = classifier or OfflineTaskClassifier(index.embedder, embed_query=index.embed_query)
+    classifier = classifier or OfflineTaskClassifier(  # trained on the model's own vectors
+        index.embedder, embed_query=lambda q: index.embed_query(q, adapter=False))
     nodes = AgentNodes(index, classifier, chat_model, policy)
     graph = StateGraph(State, context_schema=Context, input_schema=InputState,
                        output_schema=OutputState)

@@ -91,12 +91,12 @@ class AgentNodes(CompareNodes):
         """Retrievers under the caller's filter AND the inferred one (tenant always kept)."""
         opts = {"k": ctx.k, "window": ctx.window, "route_docs": ctx.route_docs,
                 "filter": self._filter(ctx, state), "tenant": ctx.tenant,
-                "hybrid": ctx.hybrid, **overrides}
+                "hybrid": ctx.hybrid, "adapter": ctx.adapter, **overrides}
         return make_retrievers(self.index, **opts)
 
     def _fused(self, ctx: Context, rule: Rule, **overrides: Any) -> FusedRetriever:
         opts = {"index": self.index, "k": ctx.k, "tenant": ctx.tenant, "hybrid": ctx.hybrid,
-                "signals": rule.signals, "keyword": rule.keyword,
+                "adapter": ctx.adapter, "signals": rule.signals, "keyword": rule.keyword,
                 "region_chars": _region_chars(ctx, rule),
                 "regions_per_doc": rule.regions_per_doc, "child_context": rule.child_context,
                 **overrides}
@@ -273,7 +273,8 @@ class AgentNodes(CompareNodes):
                                    shape="comparison" if per_target else
                                    ("fact" if shape == "comparison" else shape),
                                    sentences=ctx.answer_sentences,
-                                   targets=targets if per_target else None)
+                                   targets=targets if per_target else None,
+                                   adapter=ctx.adapter)
         return _answered(answer, citations_for(unique, cited_numbers(answer, unique)),
                          notes=notes, passages=docs)
 

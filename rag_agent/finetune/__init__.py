@@ -1,1 +1,8 @@
-"""Fine-tuning the embedder on a user's corpus (issue 12): training pairs so far."""
+"""Fine-tuning retrieval on a user's corpus (issue 12): training pairs and the query adapter."""
+
+from rag_agent.finetune.adapter import QueryAdapter, train_adapter
+from rag_agent.finetune.pairs import LabelledQuery, Pair, read_labelled, resolve_pairs
+from rag_agent.finetune.run import AdapterRun, tune_adapter
+
+__all__ = ["AdapterRun", "LabelledQuery", "Pair", "QueryAdapter", "read_labelled",
+           "resolve_pairs", "train_adapter", "tune_adapter"]

@@ -39,6 +39,8 @@ class Pair:
     positive: str
     source_id: str | None = None
     """The document the positive was read from (None for a text given outright)."""
+    unit_id: int | None = None
+    """The index unit (child) whose text is the positive, so its stored vector can be read."""
 
 
 @dataclass
@@ -100,10 +102,10 @@ def resolve_pairs(index: Any, labelled: Sequence[LabelledQuery], *,
         report.missing += [(q.query, s) for s in dict.fromkeys(q.source_ids) if s not in known]
         if not wanted:
             continue
-        vector = index.embed_query(q.query)
+        vector = index.embed_query(q.query, adapter=False)  # what the trainer starts from
         for source_id in wanted:
             hits = index.search(vector, kind="child", k=1, doc_ids=[known[source_id]],
                                 tenant=tenant)
             if hits:
-                report.pairs.append(Pair(q.query, hits[0].text, source_id))
+                report.pairs.append(Pair(q.query, hits[0].text, source_id, hits[0].unit_id))
     return report

@@ -36,6 +36,7 @@ class IndexReader(DocumentReader):
     path: Any
     _queries: dict[str, np.ndarray]
     _catalogues: dict[str, Catalogue]
+    adapter: Any
 
     def _sync(self) -> None:
         raise NotImplementedError
@@ -126,16 +127,27 @@ class IndexReader(DocumentReader):
             known.update(zip([text_hash(t) for t in todo], self.embedder.encode(todo), strict=True))
         return np.stack([known[h] for h in hashes])
 
-    def embed_query(self, query: str) -> np.ndarray:
+    def embed_query(self, query: str, *, adapter: bool | None = None) -> np.ndarray:
         """The normalized query row (1, dim); the last few queries are remembered, so a
-        question classified, searched and answered is embedded once."""
+        question classified, searched and answered is embedded once.
+
+        `adapter`: None maps the row with the installed query adapter if there is one, False
+        never does (the model's own vector), True requires one (ConfigError without)."""
         vec = self._queries.get(query)
         if vec is None:
             vec = encode_query(self.embedder, query)
             self._queries[query] = vec
             if len(self._queries) > 256:
                 self._queries.pop(next(iter(self._queries)))
-        return vec
+        if adapter is False:
+            return vec
+        if self.adapter is None:
+            if adapter:
+                raise ConfigError(f"adapter=True, but index {str(self.path)!r} has no query "
+                                  "adapter; train one with 'rag-agent finetune --adapter "
+                                  f"--index {self.path} --pairs FILE'")
+            return vec
+        return self.adapter.apply(vec)
 
     def _candidates(self, kind: str, flt: Filter | None, tenant: str,
                     doc_ids: Sequence[str] | None) -> np.ndarray | None:

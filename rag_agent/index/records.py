@@ -133,6 +133,8 @@ class IndexStats:
     encoder: str = "torch"
     """What computes the vectors in this process: torch, onnx-fp32, onnx-int8, or the class of a
     LangChain `Embeddings`."""
+    adapter: dict[str, Any] | None = None
+    """The installed query adapter's record (version, pairs, epochs, trained), or None."""
 
     @property
     def raw_vector_bytes(self) -> int:
@@ -146,6 +148,10 @@ class IndexStats:
             f"model: {self.model_id} ({self.dim} dims, encoder {self.encoder}); sentences embedded "
             + ("under their document title" if self.sentence_context
                else "bare (older index: 'rag-agent migrate' adds their titles)"),
+            "query adapter: " + (
+                f"version {self.adapter.get('version')}, {self.adapter.get('pairs')} pairs, "
+                f"{self.adapter.get('epochs')} epochs, trained {self.adapter.get('trained')}"
+                if self.adapter else "none (queries use the model's own vectors)"),
             f"documents: {self.documents} in {len(self.tenants)} tenant(s) "
             + ", ".join(f"{t}={n}" for t, n in sorted(self.tenants.items())),
             f"units: {self.parents} parents, {self.children} children, {self.sentences} "

@@ -19,23 +19,26 @@ __all__ = ["IndexRetriever", "PerCallOptions"]
 
 
 class PerCallOptions:
-    """`k`, `filter`, `tenant` and `hybrid` from the retriever, overridable per call; sync and
-    async."""
+    """`k`, `filter`, `tenant`, `hybrid` and `adapter` from the retriever, overridable per
+    call; sync and async."""
 
     k: int
     filter: dict[str, Any] | None
     tenant: str
     hybrid: bool
+    adapter: bool | None
 
-    def _options(self, kwargs: dict[str, Any]) -> tuple[int, dict[str, Any] | None, str, bool]:
+    def _options(self, kwargs: dict[str, Any]
+                 ) -> tuple[int, dict[str, Any] | None, str, bool, bool | None]:
         k = int(kwargs.get("k", self.k))
         flt = kwargs.get("filter", self.filter)
         tenant = kwargs.get("tenant", self.tenant)
         hybrid = bool(kwargs.get("hybrid", self.hybrid))
-        return k, flt, tenant, hybrid
+        adapter = kwargs.get("adapter", self.adapter)
+        return k, flt, tenant, hybrid, None if adapter is None else bool(adapter)
 
     def _retrieve(self, query: str, k: int, flt: dict[str, Any] | None, tenant: str,
-                  hybrid: bool) -> list[Document]:
+                  hybrid: bool, adapter: bool | None) -> list[Document]:
         raise NotImplementedError
 
     def _get_relevant_documents(
@@ -64,3 +67,6 @@ class IndexRetriever(PerCallOptions, BaseRetriever):
     """Only units of this tenant are ever returned."""
     hybrid: bool = False
     """Dense + BM25 keyword ranking fused by reciprocal rank (k=60); scores stay cosine."""
+    adapter: bool | None = None
+    """Map the query vector with the index's query adapter: None when one is installed,
+    False never, True required (`RagIndex.embed_query`)."""

@@ -107,10 +107,10 @@ class FusedRetriever(IndexRetriever):
     0.293 in the policy runs; whole-document summaries turn it off)."""
 
     def _retrieve(self, query: str, k: int, flt: dict[str, Any] | None, tenant: str,
-                  hybrid: bool) -> list[Document]:
+                  hybrid: bool, adapter: bool | None) -> list[Document]:
         if k <= 0:
             return []
-        vec = self.index.embed_query(query)
+        vec = self.index.embed_query(query, adapter=adapter)
         signals = list(self.signals)
         if hybrid or self._rare_words(query, tenant):
             signals += [s for s in KEYWORD_SIGNALS if s not in signals]

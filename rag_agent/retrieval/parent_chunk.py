@@ -42,6 +42,8 @@ class RoutedParentRetriever(PerCallOptions, MultiVectorRetriever):
     """Only units of this tenant are ever returned."""
     hybrid: bool = False
     """Dense + BM25 keyword ranking fused by reciprocal rank (k=60) in both stages."""
+    adapter: bool | None = None
+    """Map the query vector with the index's query adapter (`RagIndex.embed_query`)."""
     route_docs: int = 4
     """Documents picked by summary in stage 1 (0: no routing)."""
     id_key: str = "parent_id"
@@ -53,10 +55,10 @@ class RoutedParentRetriever(PerCallOptions, MultiVectorRetriever):
         super().__init__(**data)
 
     def _retrieve(self, query: str, k: int, flt: dict[str, Any] | None, tenant: str,
-                  hybrid: bool) -> list[Document]:
+                  hybrid: bool, adapter: bool | None) -> list[Document]:
         if k <= 0:
             return []
-        vec = self.index.embed_query(query)
+        vec = self.index.embed_query(query, adapter=adapter)
         routes: dict[str, float] = {}
         n_docs = self.route_docs
         while True:

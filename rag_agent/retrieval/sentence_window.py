@@ -105,10 +105,10 @@ class SentenceWindowRetriever(IndexRetriever):
     """Judge each sentence hit with its child and summary (module doc); False: its cosine."""
 
     def _retrieve(self, query: str, k: int, flt: dict[str, Any] | None, tenant: str,
-                  hybrid: bool) -> list[Document]:
+                  hybrid: bool, adapter: bool | None) -> list[Document]:
         if k <= 0:
             return []
-        vec = self.index.embed_query(query)
+        vec = self.index.embed_query(query, adapter=adapter)
         rank = _by_rrf if hybrid else _by_context if self.context else _by_score
         fetch = max(k * POOL_PER_RESULT, MIN_POOL) if self.context else k * 3
         rerank = (lambda hits: self._in_context(hits, vec, tenant)) if self.context else None

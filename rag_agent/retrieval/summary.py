@@ -19,7 +19,7 @@ class SummaryRetriever(IndexRetriever):
     """
 
     def _retrieve(self, query: str, k: int, flt: dict[str, Any] | None, tenant: str,
-                  hybrid: bool) -> list[Document]:
+                  hybrid: bool, adapter: bool | None) -> list[Document]:
         hits = search_ranked(self.index, query, kind="summary", k=k, filter=flt, tenant=tenant,
-                             hybrid=hybrid)
+                             hybrid=hybrid, vector=self.index.embed_query(query, adapter=adapter))
         return [hit.to_document() for hit in hits]

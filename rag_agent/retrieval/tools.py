@@ -32,10 +32,13 @@ def make_retrievers(
     filter: dict[str, Any] | None = None,
     tenant: str = DEFAULT_TENANT,
     hybrid: bool = False,
+    adapter: bool | None = None,
 ) -> dict[str, Any]:
     """The three retrievers over `index`, keyed by tool name; `hybrid` fuses dense and BM25
-    keyword rankings (reciprocal rank, k=60) in every ranking stage."""
-    common = {"index": index, "k": k, "filter": filter, "tenant": tenant, "hybrid": hybrid}
+    keyword rankings (reciprocal rank, k=60) in every ranking stage; `adapter` as in
+    `RagIndex.embed_query`."""
+    common = {"index": index, "k": k, "filter": filter, "tenant": tenant, "hybrid": hybrid,
+              "adapter": adapter}
     return {
         "summary": SummaryRetriever(**common),
         "sentence_window": SentenceWindowRetriever(window=window, **common),

@@ -24,7 +24,7 @@ class FakeIndex:
             rows = [r for r in rows if first <= r.position <= last]
         return rows
 
-    def embed_query(self, text: str) -> np.ndarray:
+    def embed_query(self, text: str, *, adapter: bool | None = None) -> np.ndarray:
         return _vec(text)[None, :]
 
     def embed_texts(self, texts):

@@ -1,0 +1,124 @@
+"""Fine-tuning an index's retrieval from labelled queries: the query adapter, end to end.
+
+`tune_adapter(index, labelled)` resolves the labels to pairs (`pairs.resolve_pairs`), reads the
+positives' stored vectors (texts given outright are embedded once), mines hard negatives from
+the index's own neighbours (the best children of documents the query does not name), trains a
+`QueryAdapter` within a time budget and installs it. Nothing in the index is re-embedded.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from rag_agent.errors import ConfigError
+from rag_agent.finetune.adapter import AdapterReport, train_adapter
+from rag_agent.finetune.pairs import LabelledQuery, Pair, resolve_pairs
+from rag_agent.settings import DEFAULT_TENANT
+
+__all__ = ["AdapterRun", "tune_adapter"]
+
+NEGATIVES = 4
+"""Hard negatives mined per pair."""
+NEIGHBOURS = 16
+"""Children read per query to find them."""
+
+
+@dataclass
+class AdapterRun:
+    """What `tune_adapter` did."""
+
+    pairs: int
+    missing: list[tuple[str, str]] = field(default_factory=list)
+    training: AdapterReport | None = None
+    seconds: float = 0.0
+    installed: bool = False
+
+    def lines(self) -> list[str]:
+        out = [f"{self.pairs} training pairs"
+               + (f"; {len(self.missing)} labelled source id(s) not in the index "
+                  f"(first: {self.missing[0][1]!r})" if self.missing else "")]
+        if self.training is not None:
+            t = self.training
+            out.append(f"query adapter: {t.epochs} epochs in {t.seconds:.1f} s, loss "
+                       f"{t.loss_first:.3f} -> {t.loss_last:.3f}"
+                       + (" (stopped by the time budget)" if t.stopped_by_budget else ""))
+        out.append(f"installed in {self.seconds:.1f} s; every query is now mapped (turn it off "
+                   "per call with adapter=False)" if self.installed else "nothing installed")
+        return out
+
+
+def _positives(index: Any, pairs: list[Pair]) -> np.ndarray:
+    stored = index.unit_vectors([p.unit_id for p in pairs if p.unit_id is not None])
+    given = [p.positive for p in pairs if p.unit_id is None or p.unit_id not in stored]
+    embedded = dict(zip(given, index.embed_texts(given), strict=True)) if given else {}
+    return np.stack([stored[p.unit_id] if p.unit_id in stored else embedded[p.positive]
+                     for p in pairs]).astype(np.float32)
+
+
+def _negatives(index: Any, pairs: list[Pair], queries: np.ndarray, relevant: dict[str, set[str]],
+               tenant: str) -> np.ndarray | None:
+    """Per pair, the best children of documents its query does not name as relevant."""
+    chosen: list[list[int]] = []
+    for pair, row in zip(pairs, queries, strict=True):
+        hits = index.search(row.reshape(1, -1), kind="child", k=NEIGHBOURS, tenant=tenant)
+        skip = relevant.get(pair.query, set())
+        chosen.append([h.unit_id for h in hits
+                       if h.source_id not in skip and h.text != pair.positive][:NEGATIVES])
+    if min((len(c) for c in chosen), default=0) < NEGATIVES:
+        return None  # too small a collection to mine from: in-batch negatives only
+    vectors = index.unit_vectors([u for c in chosen for u in c])
+    return np.stack([np.stack([vectors[u] for u in c]) for c in chosen]).astype(np.float32)
+
+
+def tune_adapter(index: Any, labelled: Sequence[LabelledQuery], *,
+                 tenant: str = DEFAULT_TENANT, minutes: float | None = None,
+                 epochs: int = 10, progress: bool = False, install: bool = True,
+                 **training: Any) -> tuple[AdapterRun, Any]:
+    """Train a query adapter on `labelled` and (with `install`) install it in `index`.
+
+    Returns the run's report and the `QueryAdapter`. `minutes` bounds training; `training`
+    goes to `train_adapter` (l2, lr, temperature, batch_size).
+    """
+    started = time.perf_counter()
+    resolved = resolve_pairs(index, labelled, tenant=tenant)
+    pairs = resolved.pairs
+    run = AdapterRun(len(pairs), resolved.missing)
+    if len(pairs) < 2:
+        raise ConfigError(f"only {len(pairs)} training pair(s) could be made from "
+                          f"{len(labelled)} labelled queries; give more, naming documents the "
+                          "index holds (rag-agent stats lists its tenants)")
+    queries = np.vstack([index.embed_query(p.query, adapter=False) for p in pairs])
+    relevant: dict[str, set[str]] = {}
+    for q in labelled:
+        relevant.setdefault(q.query, set()).update(q.source_ids)
+    negatives = _negatives(index, pairs, queries, relevant, tenant)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=epochs, unit="epoch", desc="adapter", dynamic_ncols=True)
+
+    def tick(epoch: int, loss: float) -> None:
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss:.3f}")
+
+    try:
+        adapter, run.training = train_adapter(
+            queries, _positives(index, pairs), model_id=index.embedder.model_id,
+            negatives=negatives, epochs=epochs,
+            seconds=None if minutes is None else minutes * 60, progress=tick, **training)
+    finally:
+        if bar is not None:
+            bar.close()
+    adapter.info["negatives"] = 0 if negatives is None else NEGATIVES
+    if install:
+        index.install_adapter(adapter)
+        run.installed = True
+    run.seconds = round(time.perf_counter() - started, 1)
+    return run, adapter
