@@ -86,7 +86,7 @@ def train_adapter(queries: np.ndarray, positives: np.ndarray, *, model_id: str,
             opt.zero_grad()
             loss.backward()
             opt.step()
-            total += float(loss)
+            total += loss.item()
             batches += 1
         losses.append(total / max(batches, 1))
         done = epoch + 1
