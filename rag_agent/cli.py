@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -93,6 +94,12 @@ def _parser() -> argparse.ArgumentParser:
                       help='JSONL, one {"query": ..., "source_ids": [...]} (or "texts") per line')
     tune.add_argument("--adapter", action="store_true",
                       help="train the query-side adapter (the only mode built so far)")
+    tune.add_argument("--generate", type=int, default=None, metavar="N",
+                      help="have the chat model write a question for each of N children "
+                           "(spread over the documents; cached in the index, never paid twice)")
+    tune.add_argument("--llm-base-url", default=None,
+                      help="OpenAI-compatible endpoint for --generate (or $RAG_AGENT_LLM_BASE_URL)")
+    tune.add_argument("--llm-model", default=None, help="model name (or $RAG_AGENT_LLM_MODEL)")
     tune.add_argument("--minutes", type=float, default=None, help="time budget of training")
     tune.add_argument("--epochs", type=int, default=10, help="passes over the pairs")
     tune.add_argument("--remove-adapter", action="store_true",
@@ -139,11 +146,25 @@ def _finetune(index: Any, args: argparse.Namespace) -> int:
     if not args.adapter:
         raise RagAgentError("give --adapter: the query-side adapter is what finetune trains "
                             "today (a full fine-tune of the model is not built yet)")
-    if args.pairs is None:
-        raise RagAgentError("give --pairs FILE: JSONL of labelled queries, one "
-                            '{"query": ..., "source_ids": [...]} per line (pairs made from the '
-                            "corpus alone are not built yet)")
-    run, _ = tune_adapter(index, read_labelled(args.pairs), tenant=args.tenant,
+    if args.pairs is None and not args.generate:
+        raise RagAgentError("give --pairs FILE (JSONL of labelled queries, one "
+                            '{"query": ..., "source_ids": [...]} per line) and/or --generate N '
+                            "with a chat model (pairs made from the corpus alone are not "
+                            "built yet)")
+    pairs = []
+    if args.generate:
+        from rag_agent.agent.llm import make_chat_model
+        from rag_agent.finetune import generate_pairs
+
+        if not (args.llm_base_url or os.environ.get("RAG_AGENT_LLM_BASE_URL")):
+            raise RagAgentError("--generate needs a chat model: give --llm-base-url URL (any "
+                                "OpenAI-compatible endpoint) or set $RAG_AGENT_LLM_BASE_URL")
+        pairs, made = generate_pairs(index, make_chat_model(args.llm_base_url, args.llm_model),
+                                     tenant=args.tenant, children=args.generate)
+        print(f"questions for {made.children} children: {made.asked} asked, {made.cached} "
+              f"from the cache, {made.failed} without a usable question; {made.pairs} pairs")
+    labelled = read_labelled(args.pairs) if args.pairs is not None else []
+    run, _ = tune_adapter(index, labelled, pairs=pairs, tenant=args.tenant,
                           minutes=args.minutes, epochs=args.epochs,
                           progress=not args.no_progress)
     print("\n".join(run.lines()))

@@ -75,18 +75,19 @@ def _negatives(index: Any, pairs: list[Pair], queries: np.ndarray, relevant: dic
     return np.stack([np.stack([vectors[u] for u in c]) for c in chosen]).astype(np.float32)
 
 
-def tune_adapter(index: Any, labelled: Sequence[LabelledQuery], *,
-                 tenant: str = DEFAULT_TENANT, minutes: float | None = None,
-                 epochs: int = 10, progress: bool = False, install: bool = True,
-                 **training: Any) -> tuple[AdapterRun, Any]:
-    """Train a query adapter on `labelled` and (with `install`) install it in `index`.
+def tune_adapter(index: Any, labelled: Sequence[LabelledQuery] = (), *,
+                 pairs: Sequence[Pair] = (), tenant: str = DEFAULT_TENANT,
+                 minutes: float | None = None, epochs: int = 10, progress: bool = False,
+                 install: bool = True, **training: Any) -> tuple[AdapterRun, Any]:
+    """Train a query adapter on `labelled` queries and/or ready `pairs` (e.g. from
+    `generate_pairs`) and (with `install`) install it in `index`.
 
     Returns the run's report and the `QueryAdapter`. `minutes` bounds training; `training`
     goes to `train_adapter` (l2, lr, temperature, batch_size).
     """
     started = time.perf_counter()
     resolved = resolve_pairs(index, labelled, tenant=tenant)
-    pairs = resolved.pairs
+    pairs = [*resolved.pairs, *pairs]
     run = AdapterRun(len(pairs), resolved.missing)
     if len(pairs) < 2:
         raise ConfigError(f"only {len(pairs)} training pair(s) could be made from "
@@ -96,6 +97,9 @@ def tune_adapter(index: Any, labelled: Sequence[LabelledQuery], *,
     relevant: dict[str, set[str]] = {}
     for q in labelled:
         relevant.setdefault(q.query, set()).update(q.source_ids)
+    for p in pairs:
+        if p.source_id is not None:
+            relevant.setdefault(p.query, set()).add(p.source_id)
     negatives = _negatives(index, pairs, queries, relevant, tenant)
     bar = None
     if progress:

@@ -285,6 +285,16 @@ class IndexReader(DocumentReader):
             out[doc_id][position] = child.get((doc_id, kid), -1.0)
         return out
 
+    def child_texts(self, *, tenant: str = DEFAULT_TENANT, limit: int | None = None
+                    ) -> list[tuple[int, str, str, str]]:
+        """(unit id, source id, title, text) of the tenant's children, spread over documents:
+        every document's first child, then every second one, and so on (at most `limit`)."""
+        with self.lock:
+            return [(int(i), s, t, x) for i, s, t, x in self.conn.execute(
+                "SELECT u.id, d.source_id, d.title, u.text FROM units u JOIN documents d ON "
+                "d.doc_id = u.doc_id WHERE u.kind = 'child' AND d.tenant = ? ORDER BY "
+                "u.position, u.doc_id LIMIT ?", (tenant, -1 if limit is None else limit))]
+
     def child_vectors(self, sentence_ids: Sequence[int], *,
                       tenant: str = DEFAULT_TENANT) -> dict[int, np.ndarray]:
         """{sentence unit id: stored vector of the child holding it}, for the tenant's

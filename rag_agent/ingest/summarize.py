@@ -18,7 +18,8 @@ from langchain_core.stores import BaseStore
 
 from rag_agent.ingest.split import is_prose
 
-__all__ = ["DEFAULT_SUMMARY_PROMPT", "LLMSummarizer", "extractive_summary"]
+__all__ = ["DEFAULT_SUMMARY_PROMPT", "LLMSummarizer", "cached_replies", "extractive_summary",
+           "run_blocking"]
 
 LEAD_WINDOW = 10
 """Sentences at the start of a document searched for its lead sentence."""
@@ -84,6 +85,48 @@ def extractive_summary(
     return " ".join(sentences[i] for i in sorted(chosen))
 
 
+async def cached_replies(chat_model: Any, keyed: Sequence[tuple[str, str]],
+                         cache: BaseStore[str, str], *, max_concurrency: int = 4,
+                         timeout: float = 120.0) -> list[str | None]:
+    """The chat model's reply to each (cache key, prompt), from `cache` when it holds the key;
+    new replies are stored under their key, so none is paid for twice. A call that fails, times
+    out or answers nothing gives None (never an exception: one failure never fails the batch)."""
+    keys = [k for k, _ in keyed]
+    cached: list[str | None] = list(cache.mget(keys))
+    todo = [i for i, hit in enumerate(cached) if hit is None]
+    if not todo:
+        return cached
+    gate = asyncio.Semaphore(max_concurrency)
+
+    async def ask(prompt: str) -> Any:
+        async with gate:
+            try:
+                return await asyncio.wait_for(chat_model.ainvoke(prompt), timeout)
+            except Exception as exc:
+                return exc
+
+    replies = await asyncio.gather(*(ask(keyed[i][1]) for i in todo))
+    fresh = []
+    for i, reply in zip(todo, replies, strict=True):
+        content = getattr(reply, "content", None)
+        if isinstance(content, str) and content.strip():
+            cached[i] = content.strip()
+            fresh.append((keys[i], cached[i]))
+    cache.mset(fresh)
+    return cached
+
+
+def run_blocking(coro: Any) -> Any:
+    """Run a coroutine to completion from sync code, also inside a running event loop
+    (Jupyter): then on a worker thread with its own loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 class LLMSummarizer:
     """Summaries from any LangChain chat model: batched, async, cached by content hash.
 
@@ -119,41 +162,14 @@ class LLMSummarizer:
         self, items: Sequence[tuple[str, str]], cache: BaseStore[str, str]
     ) -> list[str | None]:
         """One summary per (title, text); None where the model failed (caller falls back)."""
-        keys = [self.cache_key(t, x) for t, x in items]
-        cached = cache.mget(keys)
-        todo = [i for i, hit in enumerate(cached) if hit is None]
-        if todo:
-            prompts = [
-                self.prompt.format(title=items[i][0], text=items[i][1][: self.max_input_chars])
-                for i in todo
-            ]
-            gate = asyncio.Semaphore(self.max_concurrency)
-
-            async def ask(prompt: str) -> Any:
-                async with gate:
-                    try:
-                        return await asyncio.wait_for(self.chat_model.ainvoke(prompt),
-                                                      self.timeout)
-                    except Exception as exc:  # one failed summary never fails the batch
-                        return exc
-
-            replies = await asyncio.gather(*(ask(p) for p in prompts))
-            fresh = []
-            for i, reply in zip(todo, replies, strict=True):
-                content = getattr(reply, "content", None)
-                if isinstance(content, str) and content.strip():
-                    cached[i] = content.strip()
-                    fresh.append((keys[i], cached[i]))
-            cache.mset(fresh)
-        return list(cached)
+        return await cached_replies(
+            self.chat_model,
+            [(self.cache_key(t, x), self.prompt.format(title=t, text=x[: self.max_input_chars]))
+             for t, x in items],
+            cache, max_concurrency=self.max_concurrency, timeout=self.timeout)
 
     def summarize(
         self, items: Sequence[tuple[str, str]], cache: BaseStore[str, str]
     ) -> list[str | None]:
         """Blocking form of `asummarize` (also safe inside a running event loop, e.g. Jupyter)."""
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return asyncio.run(self.asummarize(items, cache))
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            return pool.submit(asyncio.run, self.asummarize(items, cache)).result()
+        return run_blocking(self.asummarize(items, cache))
