@@ -67,6 +67,11 @@ bench: $(STAMP)
 	    --out bench/results/sentence_format_$$set.json || exit 1; \
 	    $(BIN)/python bench/window_context_probe.py $$set --workdir $(BENCH_WORK) \
 	    --out bench/results/window_context_$$set.json || exit 1; done
+	$(BIN)/python bench/adapter_scifact.py --workdir $(BENCH_WORK) \
+	    --out bench/results/adapter_scifact.json
+	for set in scifact sec10q hotpotqa; do \
+	    $(BIN)/python bench/adapter_sweep.py $$set --workdir $(BENCH_WORK) \
+	    --out bench/results/adapter_sweep_$$set.json || exit 1; done
 	$(BIN)/python bench/cost_bench.py --dataset sec10q --out bench/results/cost_sec10q.json
 	$(BIN)/python bench/autofilter_llm.py --index $(BENCH_WORK)/sec10q/ours-template+text \
 	    --out bench/results/autofilter_llm_sec10q.json

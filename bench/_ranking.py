@@ -1,8 +1,16 @@
-"""Shared by the sentence probes: documents ranked by their best-scoring sentence."""
+"""Shared by the ranking probes: their command line, the set's index, stored vectors as a
+matrix, and documents ranked by their best-scoring unit."""
 
 from __future__ import annotations
 
+import argparse
+from pathlib import Path
+from typing import Any
+
 import numpy as np
+
+from rag_agent.eval.datasets import SPECS, load_dataset
+from rag_agent.index.store import RagIndex
 
 POOL = 3000
 """Best sentences read to find the first `depth` distinct documents."""
@@ -19,3 +27,22 @@ def documents_by_best_unit(scores: np.ndarray, sources: list[str], depth: int = 
         if len(ranked) >= depth:
             break
     return ranked
+
+
+def probe_setup(doc: str) -> tuple[argparse.Namespace, Any, Any, RagIndex]:
+    """(args, spec, data, index) of a probe's command line `<set> [--workdir] [--data] [--out]`;
+    the index is the one `rag-agent eval <set>` built in `<workdir>/<set>/ours`."""
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
+    ap.add_argument("dataset", choices=["scifact", "sec10q", "hotpotqa"])
+    ap.add_argument("--workdir", type=Path, default=Path("/tmp/rag_agent_eval"),
+                    help="where `rag-agent eval` built the set's index (<workdir>/<set>/ours)")
+    ap.add_argument("--data", type=Path, default=Path("../shared/data"))
+    ap.add_argument("--out", type=Path, default=None)
+    args = ap.parse_args()
+    spec, data = SPECS[args.dataset], load_dataset(args.dataset, args.data)
+    return args, spec, data, RagIndex.open(args.workdir / args.dataset / "ours", create=False)
+
+
+def matrix(blobs: list[bytes]) -> np.ndarray:
+    """Stored float32 vectors as one (n, dim) matrix."""
+    return np.stack([np.frombuffer(b, dtype=np.float32) for b in blobs])

@@ -13,7 +13,6 @@ It re-embeds every sentence of the index once (about 7 minutes for SciFact's 44,
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -22,11 +21,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _emit import emit  # noqa: E402
-from _ranking import documents_by_best_unit  # noqa: E402
+from _ranking import documents_by_best_unit, probe_setup  # noqa: E402
 
-from rag_agent.eval.datasets import SPECS, load_dataset  # noqa: E402
 from rag_agent.eval.types import Passage  # noqa: E402
-from rag_agent.index.store import RagIndex  # noqa: E402
 from rag_agent.ingest.split import embed_header  # noqa: E402
 
 
@@ -39,15 +36,7 @@ def _metric(spec, queries, index, sources: list[str], vectors: np.ndarray) -> fl
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("dataset", choices=["scifact", "sec10q", "hotpotqa"])
-    ap.add_argument("--workdir", type=Path, default=Path("/tmp/rag_agent_eval"),
-                    help="where `rag-agent eval` built the set's index (<workdir>/<set>/ours)")
-    ap.add_argument("--data", type=Path, default=Path("../shared/data"))
-    ap.add_argument("--out", type=Path, default=None)
-    args = ap.parse_args()
-    spec, data = SPECS[args.dataset], load_dataset(args.dataset, args.data)
-    index = RagIndex.open(args.workdir / args.dataset / "ours", create=False)
+    args, spec, data, index = probe_setup(__doc__)
     rows = index.conn.execute(
         "SELECT d.source_id, d.title, u.text, u.vector FROM units u JOIN documents d "
         "ON d.doc_id = u.doc_id WHERE u.kind = 'sentence' ORDER BY u.id").fetchall()

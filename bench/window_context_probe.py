@@ -11,7 +11,6 @@ embedded but the queries.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -20,11 +19,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _emit import emit  # noqa: E402
-from _ranking import documents_by_best_unit  # noqa: E402
+from _ranking import documents_by_best_unit, matrix, probe_setup  # noqa: E402
 
-from rag_agent.eval.datasets import SPECS, load_dataset  # noqa: E402
 from rag_agent.eval.types import Passage  # noqa: E402
-from rag_agent.index.store import RagIndex  # noqa: E402
 
 WEIGHTS = [(c, s, w) for c in (0.0, 0.5, 1.0) for s in (0.0, 0.25, 0.5) for w in (0.0, 0.5)]
 """(child weight, summary weight, window weight) triples."""
@@ -32,19 +29,8 @@ WINDOW = 2
 """Neighbours on each side whose mean cosine is the window signal (the retriever's w)."""
 
 
-def _matrix(blobs: list[bytes]) -> np.ndarray:
-    return np.stack([np.frombuffer(b, dtype=np.float32) for b in blobs])
-
-
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("dataset", choices=["scifact", "sec10q", "hotpotqa"])
-    ap.add_argument("--workdir", type=Path, default=Path("/tmp/rag_agent_eval"))
-    ap.add_argument("--data", type=Path, default=Path("../shared/data"))
-    ap.add_argument("--out", type=Path, default=None)
-    args = ap.parse_args()
-    spec, data = SPECS[args.dataset], load_dataset(args.dataset, args.data)
-    index = RagIndex.open(args.workdir / args.dataset / "ours", create=False)
+    args, spec, data, index = probe_setup(__doc__)
     conn = index.conn
     rows = conn.execute(
         "SELECT u.doc_id, d.source_id, u.child, u.vector FROM units u JOIN documents d ON "
@@ -56,10 +42,10 @@ def main() -> int:
                              ).fetchall()
     child_row = {(d, p): i for i, (d, p, _) in enumerate(children)}
     summary_row = {d: i for i, (d, _) in enumerate(summaries)}
-    sentences = _matrix([r[3] for r in rows])
+    sentences = matrix([r[3] for r in rows])
     child_of = np.array([child_row[(r[0], r[2])] for r in rows])
     summary_of = np.array([summary_row[r[0]] for r in rows])
-    child_vecs, summary_vecs = _matrix([c[2] for c in children]), _matrix([s[1] for s in summaries])
+    child_vecs, summary_vecs = matrix([c[2] for c in children]), matrix([s[1] for s in summaries])
     sources = [r[1] for r in rows]
     docs = np.array([r[0] for r in rows])
     neighbours = [(j, docs[j:] == docs[:len(docs) - j]) for j in range(1, WINDOW + 1)]

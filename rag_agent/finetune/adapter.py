@@ -35,7 +35,7 @@ class AdapterReport:
 
 
 def train_adapter(queries: np.ndarray, positives: np.ndarray, *, model_id: str,
-                  negatives: np.ndarray | None = None, epochs: int = 30, batch_size: int = 64,
+                  negatives: np.ndarray | None = None, epochs: int = 10, batch_size: int = 64,
                   lr: float = 3e-3, temperature: float = 0.05, l2: float = 3e-2,
                   seconds: float | None = None, seed: int = 0,
                   progress: Callable[[int, float], None] | None = None
