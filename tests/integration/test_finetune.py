@@ -61,7 +61,8 @@ def test_cli_trains_installs_and_stats_shows_the_adapter(tmp_path: Path, real_em
                  str(_pairs_file(tmp_path)), "--epochs", "5", "--no-progress"]) == 0
     out = capsys.readouterr().out
     assert "13 training pairs; 1 labelled source id(s) not in the index (first: 'nowhere')" in out
-    assert "query adapter: 5 epochs" in out and "installed" in out
+    assert "query adapter: 5 epochs" in out and "installed (" in out
+    assert "note: 13 pairs is few" in out
     assert main(["stats", "--index", str(folder)]) == 0
     assert "query adapter: version 1, 13 pairs, 5 epochs" in capsys.readouterr().out
     with RagIndex.open(folder, embedder=real_embedder) as index:
