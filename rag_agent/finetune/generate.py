@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rag_agent.finetune.pairs import Pair
-from rag_agent.ingest.summarize import cached_replies, run_blocking
+from rag_agent.ingest.summarize import cached_replies, model_name, run_blocking
 from rag_agent.settings import DEFAULT_TENANT
 
 __all__ = ["QUESTION_PROMPT", "GenerationReport", "generate_pairs"]
@@ -41,11 +41,6 @@ class GenerationReport:
     pairs: int = 0
 
 
-def _model_name(chat_model: Any) -> str:
-    return str(getattr(chat_model, "model_name", None) or getattr(chat_model, "model", None)
-               or type(chat_model).__name__)
-
-
 def questions_of(reply: str, n: int) -> list[str]:
     """Up to `n` distinct questions of a reply: one per line, list markers cut, lines of fewer
     than 3 words or over 300 characters dropped."""
@@ -65,7 +60,7 @@ def generate_pairs(index: Any, chat_model: Any, *, tenant: str = DEFAULT_TENANT,
     """Questions for up to `children` children of the tenant (spread over its documents:
     every document's first child first), `per_child` each, as (question, child) pairs."""
     rows = index.child_texts(tenant=tenant, limit=children)
-    name = _model_name(chat_model)
+    name = model_name(chat_model)
     keyed = []
     for _, _, title, text in rows:
         raw = "\x00".join([name, prompt, str(per_child), title, text])

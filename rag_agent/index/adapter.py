@@ -15,8 +15,13 @@ from typing import Any
 import numpy as np
 
 from rag_agent.errors import ConfigError
+from rag_agent.index import db
 
-__all__ = ["QueryAdapter"]
+__all__ = ["ADAPTER_FILE", "QueryAdapter", "install", "installed", "uninstall"]
+
+ADAPTER_FILE = "query-adapter-{n}.safetensors"
+"""Files of the query adapter in an index folder; the one in use is named in the meta table,
+so a new one is written beside the old and switched to in one commit."""
 
 
 @dataclass
@@ -81,3 +86,33 @@ class QueryAdapter:
             raise ConfigError(f"adapter {str(path)!r} was trained for embedding model "
                               f"{trained_for!r}, not {model_id!r}; train it again")
         return cls(weight, bias, trained_for, json.loads(meta.get("info") or "{}"))
+
+
+def installed(conn: Any, folder: Path, model_id: str) -> QueryAdapter | None:
+    """The adapter the index's meta table names (None if none), refused for another model."""
+    info = db.get_meta(conn, "adapter")
+    return None if info is None else QueryAdapter.load(folder / info["file"], model_id=model_id)
+
+
+def install(conn: Any, folder: Path, adapter: QueryAdapter) -> None:
+    """Write `adapter` as the next version beside the old file, name it in one commit, then
+    remove the old file: a crash before the commit leaves the old one (or none) in use."""
+    old = db.get_meta(conn, "adapter")
+    n = 1 + (old or {}).get("version", 0)
+    name = ADAPTER_FILE.format(n=n)
+    adapter.save(folder / name)
+    with db.write(conn):
+        db.set_meta(conn, "adapter", {"file": name, "version": n, **adapter.info})
+    if old is not None and old.get("file") != name:
+        (folder / old["file"]).unlink(missing_ok=True)
+
+
+def uninstall(conn: Any, folder: Path) -> bool:
+    """Forget the installed adapter and delete its file; False if none was installed."""
+    old = db.get_meta(conn, "adapter")
+    if old is None:
+        return False
+    with db.write(conn):
+        db.delete_meta(conn, "adapter")
+    (folder / old["file"]).unlink(missing_ok=True)
+    return True

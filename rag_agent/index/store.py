@@ -22,7 +22,7 @@ from langchain_core.documents import Document
 
 from rag_agent.errors import ConfigError, IndexMismatchError
 from rag_agent.index import db
-from rag_agent.index.adapter import QueryAdapter
+from rag_agent.index.adapter import QueryAdapter, install, installed, uninstall
 from rag_agent.index.docstore import SQLiteDocStore, SQLiteStringStore
 from rag_agent.index.reader import IndexReader
 from rag_agent.index.records import IngestReport
@@ -44,9 +44,6 @@ from rag_agent.settings import DEFAULT_TENANT, IndexConfig
 __all__ = ["RagIndex"]
 
 DB_FILE = "index.sqlite"
-ADAPTER_FILE = "query-adapter-{n}.safetensors"
-"""Files of the query adapter (`rag_agent.finetune.adapter`); the one in use is named in the
-meta table, so a new one is written beside the old and switched to in one commit."""
 
 
 def _extractors(extract: Any) -> list[Any]:
@@ -94,10 +91,10 @@ class RagIndex(IndexReader):
         self._catalogues: dict[str, Any] = {}
         self.collections: dict[str, VectorCollection] = {}
         self.rebuilt: list[str] = []
-        self.adapter: Any = None
+        self.adapter: QueryAdapter | None = None
         """The installed `QueryAdapter` applied to query vectors (None: none installed)."""
         try:
-            self._load_adapter()
+            self.adapter = installed(conn, path, embedder.model_id)
         except BaseException:
             conn.close()
             raise
@@ -250,39 +247,21 @@ class RagIndex(IndexReader):
 
     def install_adapter(self, adapter: QueryAdapter) -> None:
         """Make `adapter` (a `QueryAdapter` for this index's model) map every query vector
-        from now on, in this process and in every process that opens the index later. The file
-        is written beside the old one first, then named in one commit: a crash before the
-        commit leaves the old adapter (or none) in use."""
+        from now on, in this process and in every process that opens the index later; a crash
+        mid-way leaves the old adapter (or none) in use (`index.adapter.install`)."""
         if adapter.model_id != self.embedder.model_id or adapter.dim != self.dim:
             raise ConfigError(f"adapter was trained for {adapter.model_id!r} ({adapter.dim} "
                               f"dims); this index uses {self.embedder.model_id!r} ({self.dim})")
         with self.lock:
-            old = db.get_meta(self.conn, "adapter")
-            n = 1 + (old or {}).get("version", 0)
-            name = ADAPTER_FILE.format(n=n)
-            adapter.save(self.path / name)
-            with db.write(self.conn):
-                db.set_meta(self.conn, "adapter", {"file": name, "version": n, **adapter.info})
-            if old is not None and old.get("file") != name:
-                (self.path / old["file"]).unlink(missing_ok=True)
+            install(self.conn, self.path, adapter)
             self.adapter = adapter
 
     def remove_adapter(self) -> bool:
         """Stop mapping query vectors (the file is deleted); False if none was installed."""
         with self.lock:
-            old = db.get_meta(self.conn, "adapter")
-            if old is None:
-                return False
-            with db.write(self.conn):
-                db.delete_meta(self.conn, "adapter")
-            (self.path / old["file"]).unlink(missing_ok=True)
+            removed = uninstall(self.conn, self.path)
             self.adapter = None
-            return True
-
-    def _load_adapter(self) -> None:
-        info = db.get_meta(self.conn, "adapter")
-        self.adapter = (None if info is None else QueryAdapter.load(
-            self.path / info["file"], model_id=self.embedder.model_id))
+            return removed
 
     def adopt_split(self, split: dict[str, Any]) -> None:
         """Use the split settings a committed migration stored (called by the migration)."""

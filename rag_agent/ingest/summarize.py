@@ -19,7 +19,7 @@ from langchain_core.stores import BaseStore
 from rag_agent.ingest.split import is_prose
 
 __all__ = ["DEFAULT_SUMMARY_PROMPT", "LLMSummarizer", "cached_replies", "extractive_summary",
-           "run_blocking"]
+           "model_name", "run_blocking"]
 
 LEAD_WINDOW = 10
 """Sentences at the start of a document searched for its lead sentence."""
@@ -83,6 +83,12 @@ def extractive_summary(
         used += len(sentences[best]) + 1
         redundancy = np.maximum(redundancy, vectors @ vectors[best])
     return " ".join(sentences[i] for i in sorted(chosen))
+
+
+def model_name(chat_model: Any) -> str:
+    """The name a chat model's replies are cached under (its model name, else its class)."""
+    return str(getattr(chat_model, "model_name", None) or getattr(chat_model, "model", None)
+               or type(chat_model).__name__)
 
 
 async def cached_replies(chat_model: Any, keyed: Sequence[tuple[str, str]],
@@ -149,10 +155,7 @@ class LLMSummarizer:
         self.max_concurrency = max_concurrency
         self.max_input_chars = max_input_chars
         self.timeout = timeout
-        self.model_name = str(
-            getattr(chat_model, "model_name", None) or getattr(chat_model, "model", None)
-            or type(chat_model).__name__
-        )
+        self.model_name = model_name(chat_model)
 
     def cache_key(self, title: str, text: str) -> str:
         raw = "\x00".join([self.model_name, self.prompt, title, text[: self.max_input_chars]])

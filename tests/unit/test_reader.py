@@ -105,14 +105,20 @@ def test_unit_vectors_are_the_stored_ones(index: RagIndex) -> None:
     assert all(v.dtype == np.float32 for v in vectors.values())
 
 
-def test_sentence_child_scores_are_each_sentence_s_child_cosine(tmp_path: Path,
-                                                                fake_embedder) -> None:
+def _one_document_in_two_tenants(tmp_path: Path, fake_embedder) -> RagIndex:
+    """12 sentences over several 24-token children, the same document in "acme" and "globex"."""
     ix = RagIndex.open(tmp_path / "ix", embedder=fake_embedder,
                        config=IndexConfig(child_tokens=24))
     text = " ".join(f"Sentence {n} talks about topic {n % 3} at some length here." for n in
                     range(12))
     for tenant in ("acme", "globex"):
         ix.add_documents([_doc("long", text)], tenant=tenant)
+    return ix
+
+
+def test_sentence_child_scores_are_each_sentence_s_child_cosine(tmp_path: Path,
+                                                                fake_embedder) -> None:
+    ix = _one_document_in_two_tenants(tmp_path, fake_embedder)
     ids = dict(ix.conn.execute("SELECT tenant, doc_id FROM documents").fetchall())
     query = ix.embed_query("topic 1")
     got = ix.sentence_child_scores(query, [ids["acme"]], tenant="acme")[ids["acme"]]
@@ -131,12 +137,7 @@ def test_sentence_child_scores_are_each_sentence_s_child_cosine(tmp_path: Path,
 
 def test_child_vectors_are_each_sentence_s_own_child_within_the_tenant(tmp_path: Path,
                                                                       fake_embedder) -> None:
-    ix = RagIndex.open(tmp_path / "ix", embedder=fake_embedder,
-                       config=IndexConfig(child_tokens=24))
-    text = " ".join(f"Sentence {n} talks about topic {n % 3} at some length here." for n in
-                    range(12))
-    for tenant in ("acme", "globex"):
-        ix.add_documents([_doc("long", text)], tenant=tenant)
+    ix = _one_document_in_two_tenants(tmp_path, fake_embedder)
     rows = ix.conn.execute(
         "SELECT s.id, d.tenant, c.vector FROM units s JOIN documents d ON d.doc_id = s.doc_id "
         "JOIN units c ON c.doc_id = s.doc_id AND c.kind = 'child' AND c.position = s.child "
