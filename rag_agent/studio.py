@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from rag_agent.index.store import RagIndex
-from rag_agent.models import named_encoder
+from rag_agent.models import encoder_setting
 from rag_agent.settings import ENV_INDEX
 
 __all__ = ["REPO", "chat_model_from_env", "open_studio_index"]
@@ -22,7 +22,7 @@ def open_studio_index() -> RagIndex:
     """The index at $RAG_AGENT_INDEX (default: `.studio_index` in the repository), encoded by
     $RAG_AGENT_ENCODER (torch, onnx, onnx-int8; default torch); an empty one is seeded with this repository's README and docs."""
     index = RagIndex.open(os.environ.get(ENV_INDEX) or REPO / ".studio_index",
-                          embedder=named_encoder())  # $RAG_AGENT_ENCODER, else torch
+                          encoder=encoder_setting())  # $RAG_AGENT_ENCODER, else torch
     if index.stats().documents == 0:
         index.add_paths([p for p in (REPO / "README.md", REPO / "docs") if p.exists()])
     return index

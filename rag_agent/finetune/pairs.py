@@ -16,10 +16,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from rag_agent.errors import ConfigError
 from rag_agent.settings import DEFAULT_TENANT
 
-__all__ = ["LabelledQuery", "Pair", "PairsReport", "read_labelled", "resolve_pairs"]
+__all__ = ["NEGATIVES", "LabelledQuery", "Pair", "PairsReport", "TrainingSet", "pairs_line",
+           "read_labelled", "resolve_pairs", "training_set"]
+
+NEGATIVES = 4
+"""Hard negatives mined per pair: the best children of documents its query does not name."""
+NEIGHBOURS = 16
+"""Children read per query to find them."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,13 @@ class PairsReport:
     pairs: list[Pair] = field(default_factory=list)
     missing: list[tuple[str, str]] = field(default_factory=list)
     """(query, source id) for every relevant source id not found in the tenant's documents."""
+
+
+def pairs_line(pairs: int, missing: Sequence[tuple[str, str]]) -> str:
+    """The first line of a training report: pairs made, labels that named unknown documents."""
+    return f"{pairs} training pairs" + (
+        f"; {len(missing)} labelled source id(s) not in the index (first: {missing[0][1]!r})"
+        if missing else "")
 
 
 def _strings(value: Any, key: str, where: str) -> tuple[str, ...]:
@@ -109,3 +124,51 @@ def resolve_pairs(index: Any, labelled: Sequence[LabelledQuery], *,
             if hits:
                 report.pairs.append(Pair(q.query, hits[0].text, source_id, hits[0].unit_id))
     return report
+
+
+@dataclass
+class TrainingSet:
+    """What the adapter and the full fine-tune train on."""
+
+    pairs: list[Pair]
+    missing: list[tuple[str, str]]
+    queries: np.ndarray
+    """The model's own (unadapted) vector of each pair's query, (n, dim)."""
+    negatives: list[list[int]] | None
+    """Per pair, `NEGATIVES` child unit ids mined as hard negatives (None: too few units)."""
+
+
+def _negative_ids(index: Any, pairs: list[Pair], queries: np.ndarray,
+                  relevant: dict[str, set[str]], tenant: str) -> list[list[int]] | None:
+    """Per pair, the best children of documents its query does not name as relevant (None:
+    too small a collection to mine from, in-batch negatives only)."""
+    chosen: list[list[int]] = []
+    for pair, row in zip(pairs, queries, strict=True):
+        hits = index.search(row.reshape(1, -1), kind="child", k=NEIGHBOURS, tenant=tenant)
+        skip = relevant.get(pair.query, set())
+        chosen.append([h.unit_id for h in hits
+                       if h.source_id not in skip and h.text != pair.positive][:NEGATIVES])
+    if min((len(c) for c in chosen), default=0) < NEGATIVES:
+        return None
+    return chosen
+
+
+def training_set(index: Any, labelled: Sequence[LabelledQuery], pairs: Sequence[Pair] = (), *,
+                 tenant: str = DEFAULT_TENANT) -> TrainingSet:
+    """Pairs from `labelled` (resolved in `index`) and `pairs`, their raw query rows and mined
+    hard negatives; raises `ConfigError` if fewer than 2 pairs can be made."""
+    resolved = resolve_pairs(index, labelled, tenant=tenant)
+    pairs = [*resolved.pairs, *pairs]
+    if len(pairs) < 2:
+        raise ConfigError(f"only {len(pairs)} training pair(s) could be made from "
+                          f"{len(labelled)} labelled queries; give more, naming documents the "
+                          "index holds (rag-agent stats lists its tenants)")
+    queries = np.vstack([index.embed_query(p.query, adapter=False) for p in pairs])
+    relevant: dict[str, set[str]] = {}
+    for q in labelled:
+        relevant.setdefault(q.query, set()).update(q.source_ids)
+    for p in pairs:
+        if p.source_id is not None:
+            relevant.setdefault(p.query, set()).add(p.source_id)
+    return TrainingSet(pairs, resolved.missing, queries,
+                       _negative_ids(index, pairs, queries, relevant, tenant))

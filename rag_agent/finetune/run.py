@@ -15,17 +15,15 @@ from typing import Any
 
 import numpy as np
 
-from rag_agent.errors import ConfigError
 from rag_agent.finetune.adapter import AdapterReport, train_adapter
-from rag_agent.finetune.pairs import LabelledQuery, Pair, resolve_pairs
+from rag_agent.finetune.pairs import NEGATIVES, LabelledQuery, Pair, pairs_line, training_set
 from rag_agent.settings import DEFAULT_TENANT
 
-__all__ = ["AdapterRun", "tune_adapter"]
+__all__ = ["ADAPTER_EPOCHS", "AdapterRun", "tune_adapter"]
 
-NEGATIVES = 4
-"""Hard negatives mined per pair."""
-NEIGHBOURS = 16
-"""Children read per query to find them."""
+ADAPTER_EPOCHS = 10
+"""Passes over the pairs by default (docs/BENCHMARKS.md, the adapter section)."""
+
 FEW_PAIRS = 100
 """Below this many pairs the report says the adapter will move little."""
 
@@ -41,9 +39,7 @@ class AdapterRun:
     installed: bool = False
 
     def lines(self) -> list[str]:
-        out = [f"{self.pairs} training pairs"
-               + (f"; {len(self.missing)} labelled source id(s) not in the index "
-                  f"(first: {self.missing[0][1]!r})" if self.missing else "")]
+        out = [pairs_line(self.pairs, self.missing)]
         if self.training is not None:
             t = self.training
             out.append(f"query adapter: {t.epochs} epochs in {t.seconds:.1f} s, loss "
@@ -66,24 +62,9 @@ def _positives(index: Any, pairs: list[Pair]) -> np.ndarray:
                      for p in pairs]).astype(np.float32)
 
 
-def _negatives(index: Any, pairs: list[Pair], queries: np.ndarray, relevant: dict[str, set[str]],
-               tenant: str) -> np.ndarray | None:
-    """Per pair, the best children of documents its query does not name as relevant."""
-    chosen: list[list[int]] = []
-    for pair, row in zip(pairs, queries, strict=True):
-        hits = index.search(row.reshape(1, -1), kind="child", k=NEIGHBOURS, tenant=tenant)
-        skip = relevant.get(pair.query, set())
-        chosen.append([h.unit_id for h in hits
-                       if h.source_id not in skip and h.text != pair.positive][:NEGATIVES])
-    if min((len(c) for c in chosen), default=0) < NEGATIVES:
-        return None  # too small a collection to mine from: in-batch negatives only
-    vectors = index.unit_vectors([u for c in chosen for u in c])
-    return np.stack([np.stack([vectors[u] for u in c]) for c in chosen]).astype(np.float32)
-
-
 def tune_adapter(index: Any, labelled: Sequence[LabelledQuery] = (), *,
                  pairs: Sequence[Pair] = (), tenant: str = DEFAULT_TENANT,
-                 minutes: float | None = None, epochs: int = 10, progress: bool = False,
+                 minutes: float | None = None, epochs: int = ADAPTER_EPOCHS, progress: bool = False,
                  install: bool = True, **training: Any) -> tuple[AdapterRun, Any]:
     """Train a query adapter on `labelled` queries and/or ready `pairs` (e.g. from
     `generate_pairs`) and (with `install`) install it in `index`.
@@ -92,21 +73,14 @@ def tune_adapter(index: Any, labelled: Sequence[LabelledQuery] = (), *,
     goes to `train_adapter` (l2, lr, temperature, batch_size).
     """
     started = time.perf_counter()
-    resolved = resolve_pairs(index, labelled, tenant=tenant)
-    pairs = [*resolved.pairs, *pairs]
-    run = AdapterRun(len(pairs), resolved.missing)
-    if len(pairs) < 2:
-        raise ConfigError(f"only {len(pairs)} training pair(s) could be made from "
-                          f"{len(labelled)} labelled queries; give more, naming documents the "
-                          "index holds (rag-agent stats lists its tenants)")
-    queries = np.vstack([index.embed_query(p.query, adapter=False) for p in pairs])
-    relevant: dict[str, set[str]] = {}
-    for q in labelled:
-        relevant.setdefault(q.query, set()).update(q.source_ids)
-    for p in pairs:
-        if p.source_id is not None:
-            relevant.setdefault(p.query, set()).add(p.source_id)
-    negatives = _negatives(index, pairs, queries, relevant, tenant)
+    data = training_set(index, labelled, pairs, tenant=tenant)
+    pairs, queries, negative_ids = data.pairs, data.queries, data.negatives
+    run = AdapterRun(len(pairs), data.missing)
+    negatives = None
+    if negative_ids is not None:
+        vectors = index.unit_vectors([u for c in negative_ids for u in c])
+        negatives = np.stack([np.stack([vectors[u] for u in c])
+                              for c in negative_ids]).astype(np.float32)
     bar = None
     if progress:
         from tqdm.auto import tqdm

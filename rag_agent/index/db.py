@@ -65,6 +65,12 @@ CREATE TABLE IF NOT EXISTS kv (
     PRIMARY KEY (namespace, key)
 );
 CREATE INDEX IF NOT EXISTS kv_doc ON kv (doc_id);
+CREATE TABLE IF NOT EXISTS staged_vectors (
+    model_id TEXT NOT NULL,
+    text_hash BLOB NOT NULL,
+    vector BLOB NOT NULL,
+    PRIMARY KEY (model_id, text_hash)
+);
 """
 
 # Triggers fire inside the statement that changes `units`, hence inside its transaction.

@@ -120,8 +120,9 @@ class DocumentReader:
             tenants = dict(self.conn.execute("SELECT tenant, count(*) FROM documents GROUP BY 1"))
             generation = db.get_meta(self.conn, "generation", 0)
             adapter = db.get_meta(self.conn, "adapter")
+            model = db.get_meta(self.conn, "model")
         disk = sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())
         return IndexStats(str(self.path), self.embedder.model_id, self.dim, n_docs, n_parents,
                           kinds.get("child", 0), kinds.get("sentence", 0),
                           kinds.get("summary", 0), tenants, disk, generation,
-                          self.config.sentence_context, encoder_name(self.embedder), adapter)
+                          self.config.sentence_context, encoder_name(self.embedder), adapter, model)

@@ -19,8 +19,8 @@ import numpy as np
 
 from rag_agent.errors import RagAgentError
 from rag_agent.index import db
+from rag_agent.index.embedded import unit_texts
 from rag_agent.index.rows import text_hash, transaction, vectors_by_hash
-from rag_agent.ingest.split import contextual_text, embed_header
 
 if TYPE_CHECKING:
     from rag_agent.index.store import RagIndex
@@ -57,20 +57,11 @@ def _plan(index: RagIndex) -> tuple[int, list[int], list[str]]:
         conn.execute("BEGIN")
         try:
             generation = db.get_meta(conn, "generation", 0)
-            rows = conn.execute(
-                "SELECT u.id, u.text, d.title FROM units u JOIN documents d ON d.doc_id = "
-                "u.doc_id WHERE u.kind = 'sentence' ORDER BY u.id").fetchall()
+            units = unit_texts(conn, index.config, index.embedder.count_tokens,
+                               kinds=("sentence",), sentence_context=True)
         finally:
             conn.execute("COMMIT")
-    headers: dict[str, str] = {}
-    ids, texts = [], []
-    count = index.embedder.count_tokens
-    for uid, text, title in rows:
-        if title not in headers:
-            headers[title] = embed_header(title, count, index.config.child_tokens)[0]
-        ids.append(uid)
-        texts.append(contextual_text(headers[title], text))
-    return generation, ids, texts
+    return generation, [u.unit_id for u in units], [str(u.embedded) for u in units]
 
 
 def _vectors(index: RagIndex, texts: list[str], report: MigrationReport,

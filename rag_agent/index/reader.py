@@ -12,6 +12,7 @@ import numpy as np
 from rag_agent.errors import ConfigError
 from rag_agent.index.catalogue import Catalogue
 from rag_agent.index.documents import DocumentReader
+from rag_agent.index.embedded import unit_texts
 from rag_agent.index.filters import Filter, compile_filter
 from rag_agent.index.keyword import document_frequency, keyword_ids, query_words
 from rag_agent.index.records import Hit
@@ -60,9 +61,12 @@ class IndexReader(SentenceReader, DocumentReader):
             raise ConfigError(f"unknown unit kind {kind!r}; use one of {', '.join(KINDS)}")
         if k <= 0:
             return []
+        embedder = self.embedder
         vec = self.embed_query(query) if isinstance(query, str) else query
         with self.lock:  # a search never sees a half-applied write of another thread
             self._sync()
+            if isinstance(query, str) and self.embedder is not embedder:  # a model switch
+                vec = self.embed_query(query)
             within = self._candidates(kind, filter, tenant, doc_ids)
             scores, ids = self.collections[kind].search(vec, k, within)
         return self._hits(kind, ids, scores)
@@ -116,6 +120,16 @@ class IndexReader(SentenceReader, DocumentReader):
                 f"SELECT id, vector FROM units WHERE id IN ({','.join('?' * len(ids))})", ids)
             return {i: np.frombuffer(v, dtype=np.float32) for i, v in rows}
 
+    def embedded_texts(self, unit_ids: Sequence[int]) -> dict[int, str]:
+        """What was embedded for these units (their text under the document header where the
+        split settings put one); extractive summaries, which embed no text, are left out."""
+        if not unit_ids:
+            return {}
+        with self.lock:
+            units = unit_texts(self.conn, self.config, self.embedder.count_tokens,
+                               unit_ids=unit_ids)
+        return {u.unit_id: u.embedded for u in units if u.embedded is not None}
+
     def embed_texts(self, texts: list[str]) -> np.ndarray:
         """Vectors of `texts`: stored ones (same sentence or child text) reused, others embedded."""
         if not texts:
@@ -134,10 +148,14 @@ class IndexReader(SentenceReader, DocumentReader):
 
         `adapter`: None maps the row with the installed query adapter if there is one, False
         never does (the model's own vector), True requires one (ConfigError without)."""
-        vec = self._queries.get(query)
+        with self.lock:
+            self._sync()  # a model switched by another process is followed before encoding
+            embedder = self.embedder
+        key = f"{embedder.model_id}\x00{query}"
+        vec = self._queries.get(key)
         if vec is None:
-            vec = encode_query(self.embedder, query)
-            self._queries[query] = vec
+            vec = encode_query(embedder, query)
+            self._queries[key] = vec
             if len(self._queries) > 256:
                 self._queries.pop(next(iter(self._queries)))
         if adapter is False:

@@ -135,6 +135,9 @@ class IndexStats:
     LangChain `Embeddings`."""
     adapter: dict[str, Any] | None = None
     """The installed query adapter's record (version, pairs, epochs, trained), or None."""
+    model: dict[str, Any] | None = None
+    """The model record of a switched index (path, version, base, pairs, trained), or None:
+    the model it was built with."""
 
     @property
     def raw_vector_bytes(self) -> int:
@@ -148,6 +151,13 @@ class IndexStats:
             f"model: {self.model_id} ({self.dim} dims, encoder {self.encoder}); sentences embedded "
             + ("under their document title" if self.sentence_context
                else "bare (older index: 'rag-agent migrate' adds their titles)"),
+            "model version: " + (
+                f"{self.model.get('version', '?')}, fine-tuned from {self.model.get('base')} on "
+                f"{self.model.get('pairs')} pairs ({self.model.get('steps')} steps), trained "
+                f"{self.model.get('trained')}, in {self.model.get('path')}"
+                if self.model and self.model.get("base") else
+                f"switched from {self.model.get('previous')}" if self.model
+                else "the one the index was built with"),
             "query adapter: " + (
                 f"version {self.adapter.get('version')}, {self.adapter.get('pairs')} pairs, "
                 f"{self.adapter.get('epochs')} epochs, trained {self.adapter.get('trained')}"

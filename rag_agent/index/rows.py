@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from langchain_core.documents import Document
 
+from rag_agent.errors import IndexMismatchError
+from rag_agent.index import db
 from rag_agent.index.records import IngestReport
 
 if TYPE_CHECKING:
@@ -84,6 +86,13 @@ def transaction(index: RagIndex, body: Callable[[], None],
         try:
             before = int(conn.execute(
                 "SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
+            stored = db.get_meta(conn, "model_id")
+            if stored is not None and stored != index.embedder.model_id:
+                raise IndexMismatchError(
+                    f"index {str(index.path)!r} now uses embedding model {stored!r} (switched "
+                    f"by a fine-tune since this process opened it with "
+                    f"{index.embedder.model_id!r}); nothing of this write was stored: open the "
+                    "index again and repeat it")
             body()
             conn.execute("UPDATE meta SET value = ? WHERE key = 'generation'", (before + 1,))
             conn.execute("COMMIT")

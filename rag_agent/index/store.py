@@ -12,6 +12,7 @@ collection, named by the generation it holds (`summary-12.faiss`, `child-12.fais
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -38,7 +39,7 @@ from rag_agent.ingest.loaders import (
     with_metadata,
 )
 from rag_agent.ingest.metadata import OfflineExtractor, enrich
-from rag_agent.models import Embedder, make_embedder
+from rag_agent.models import Embedder, make_embedder, named_encoder
 from rag_agent.settings import DEFAULT_TENANT, IndexConfig
 
 __all__ = ["RagIndex"]
@@ -62,6 +63,23 @@ def _extractors(extract: Any) -> list[Any]:
     return out
 
 
+def _embedder(folder: Path, conn: Any, embedder: Any, encoder: str | None) -> Embedder:
+    """The embedder asked for, else the index's own model run by `encoder`."""
+    if embedder is not None:
+        if encoder is not None:
+            raise ConfigError("give an embedder or an encoder name, not both")
+        return make_embedder(embedder)
+    where = (db.get_meta(conn, "model") or {}).get("path")
+    if not where:
+        return named_encoder(encoder or "torch")
+    model = folder / where
+    if not model.is_dir():
+        raise IndexMismatchError(f"index {str(folder)!r} uses the model in {str(model)!r}, "
+                                 "which is missing; restore it, or open the index with that "
+                                 "model's path as its embedder")
+    return named_encoder(encoder or "torch", model)
+
+
 def _config_mismatch(folder: Path, stored: IndexConfig, wanted: IndexConfig) -> str:
     have, want = stored.split_key(), wanted.split_key()
     diff = ", ".join(f"{k}={have[k]!r} (asked {want[k]!r})" for k in have if have[k] != want[k])
@@ -76,13 +94,16 @@ class RagIndex(IndexReader):
     """Summaries, children and sentences in FAISS; documents and parents in SQLite."""
 
     def __init__(self, path: Path, conn: Any, embedder: Embedder, config: IndexConfig,
-                 dim: int, summarizer: Any = None) -> None:
+                 dim: int, summarizer: Any = None, encoder: str | None = None) -> None:
         self.path = path
         self.conn = conn
         self.embedder = embedder
         self.config = config
         self.dim = dim
         self.summarizer = summarizer
+        self.encoder = encoder
+        """The encoder name the model was opened with (None: the caller passed the model, so
+        a switch to another model by a fine-tune is refused, not followed)."""
         self.lock = threading.RLock()
         self.docstore = SQLiteDocStore(conn, "parent", self.lock)
         self.cache = SQLiteStringStore(conn, "cache", self.lock)
@@ -111,14 +132,18 @@ class RagIndex(IndexReader):
         config: IndexConfig | None = None,
         summarizer: Any = None,
         create: bool = True,
+        encoder: str | None = None,
     ) -> RagIndex:
         """Open the index in `path`, creating it unless `create` is False.
 
         Args:
-            embedder: None for the packaged all-MiniLM-L6-v2, a local model path, or any
-                LangChain `Embeddings`. An existing index must be opened with its own model.
+            embedder: None for the index's own model (the packaged all-MiniLM-L6-v2, or the
+                model a fine-tune switched it to), a local model path, or any LangChain
+                `Embeddings`. An existing index must be opened with its own model.
             config: how to cut documents; fixed when the index is created.
             summarizer: an `LLMSummarizer` for document summaries (default: extractive).
+            encoder: with `embedder=None`, what runs the index's model: "torch" (default),
+                "onnx" or "onnx-int8" (`rag_agent.models.named_encoder`).
         """
         folder = Path(path)
         if not (folder / DB_FILE).exists():
@@ -126,10 +151,15 @@ class RagIndex(IndexReader):
                 raise ConfigError(f"no index at {str(folder)!r}; create one with "
                                   f"'rag-agent ingest PATH --index {folder}'")
             folder.mkdir(parents=True, exist_ok=True)
-        emb = make_embedder(embedder)
         conn = db.connect(folder / DB_FILE)
         stored_model = db.get_meta(conn, "model_id")
         stored_split = db.get_meta(conn, "split")
+        try:
+            emb = _embedder(folder, conn, embedder, encoder)
+        except BaseException:
+            conn.close()
+            raise
+        follow = (encoder or "torch") if embedder is None else None
         if stored_model is None:
             config = config or IndexConfig()
             dim = emb.dim
@@ -140,10 +170,14 @@ class RagIndex(IndexReader):
             conn.execute("COMMIT")
         else:
             if stored_model != emb.model_id:
+                record = db.get_meta(conn, "model") or {}
                 conn.close()
+                hint = ("open it without an embedder to use it (the model is in "
+                        f"{record['path']!r})" if record.get("path")
+                        else "open it with that model or use a new folder")
                 raise IndexMismatchError(
                     f"index {str(folder)!r} was built with embedding model {stored_model!r}, "
-                    f"not {emb.model_id!r}; open it with that model or use a new folder"
+                    f"not {emb.model_id!r}; {hint}"
                 )
             dim = int(db.get_meta(conn, "dim"))
             stored = IndexConfig.from_stored(stored_split)
@@ -153,7 +187,7 @@ class RagIndex(IndexReader):
             batching = config or stored
             config = IndexConfig.from_stored(stored_split, batch_docs=batching.batch_docs,
                                              batch_texts=batching.batch_texts)
-        return cls(folder, conn, emb, config, dim, summarizer)
+        return cls(folder, conn, emb, config, dim, summarizer, follow)
 
     # ----- writing -------------------------------------------------------------------------
     def add_paths(
@@ -263,6 +297,54 @@ class RagIndex(IndexReader):
             self.adapter = None
             return removed
 
+    def switch_model(self, model: str | os.PathLike[str] | Embedder, *, record: dict | None
+                     = None, progress: bool = False) -> Any:
+        """Re-embed every unit with `model` (a local sentence-transformers folder or an
+        `Embedder`) and make it the index's model in one commit; a process killed before it
+        leaves the old model in use, and running the switch again resumes it. See
+        `rag_agent.index.model_switch`; returns a `SwitchReport`."""
+        from rag_agent.index.model_switch import switch_model
+
+        if isinstance(model, (str, os.PathLike)):
+            folder = Path(model)
+            embedder = named_encoder(self.encoder or "torch", folder)
+            where = os.path.relpath(folder, self.path) if folder.resolve().is_relative_to(
+                self.path.resolve()) else str(folder.resolve())
+            record = {"path": where, **(record or {})}
+        else:
+            embedder = make_embedder(model)
+            record = {"path": None, **(record or {})}
+        previous = db.get_meta(self.conn, "model") or {}
+        report = switch_model(self, embedder, {"previous": self.embedder.model_id, **record},
+                              progress=progress)
+        old = previous.get("path")
+        if old and old != record["path"] and not Path(old).is_absolute():
+            shutil.rmtree(self.path / old, ignore_errors=True)  # a fine-tune's folder
+        return report
+
+    def adopt_model(self, embedder: Embedder) -> None:
+        """Use `embedder` from now on (called by a committed switch, under the lock): vectors
+        reloaded, queries and adapter forgotten."""
+        with self.lock:
+            self.embedder = embedder
+            self._queries.clear()
+            self.adapter = installed(self.conn, self.path, embedder.model_id)
+            self._reload()
+
+    def _follow_model(self) -> bool:
+        """Another process switched the model: follow it (True) if the index chose ours, else
+        refuse."""
+        stored = db.get_meta(self.conn, "model_id")
+        if stored == self.embedder.model_id:
+            return False
+        if self.encoder is None:
+            raise IndexMismatchError(
+                f"index {str(self.path)!r} now uses embedding model {stored!r} (switched by a "
+                f"fine-tune), not {self.embedder.model_id!r} that this process opened it with; "
+                "open it again without an embedder")
+        self.adopt_model(_embedder(self.path, self.conn, None, self.encoder))
+        return True
+
     def adopt_split(self, split: dict[str, Any]) -> None:
         """Use the split settings a committed migration stored (called by the migration)."""
         self.config = IndexConfig.from_stored(split, batch_docs=self.config.batch_docs,
@@ -282,6 +364,7 @@ class RagIndex(IndexReader):
             self.conn.execute("BEGIN")  # one snapshot for the generation and the unit rows
             try:
                 generation = db.get_meta(self.conn, "generation", 0)
+                self.dim = int(db.get_meta(self.conn, "dim", self.dim))  # a model switch moves it
                 self.collections, self.rebuilt = load_collections(
                     self.path, self.conn, self.dim, generation)
             finally:
@@ -291,7 +374,14 @@ class RagIndex(IndexReader):
     def _sync(self) -> None:
         """Catch up with writes another process committed since our collections were built."""
         if db.get_meta(self.conn, "generation", 0) != self._generation:
-            self._reload()
+            if not self._follow_model():
+                self._reload()
+
+    def refresh(self) -> None:
+        """Catch up with what other processes committed (and follow a model switch); reads
+        and writes do this themselves."""
+        with self.lock:
+            self._sync()
 
     def _after_write(self, added: dict[str, list], removed: dict[str, list[int]],
                      before: int, after: int) -> None:

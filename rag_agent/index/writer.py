@@ -155,6 +155,7 @@ def _embed(index: RagIndex, texts: list[str], report: IngestReport) -> np.ndarra
 
 
 def _write(index: RagIndex, pending: list[Pending], tenant: str, report: IngestReport) -> None:
+    index.refresh()  # a model switched by another process is followed (or refused) first
     texts: list[str] = []
     for p in pending:
         texts += p.split.sentence_embed_texts + p.split.child_embed_texts

@@ -80,9 +80,11 @@ def test_the_cli_says_what_is_missing(tmp_path: Path, real_embedder, capsys) -> 
     folder = tmp_path / "ix"
     _index(folder, real_embedder).close()
     assert main(["finetune", "--index", str(folder), "--pairs", "x.jsonl"]) == 2
-    assert "give --adapter" in capsys.readouterr().err
-    assert main(["finetune", "--index", str(folder), "--adapter"]) == 2
-    assert "give --pairs FILE" in capsys.readouterr().err
+    assert "pairs file 'x.jsonl' does not exist" in capsys.readouterr().err
+    for mode in ([], ["--adapter"]):
+        assert main(["finetune", "--index", str(folder), *mode]) == 2
+        assert "give --pairs FILE" in capsys.readouterr().err
+    assert not (folder / "models").exists()  # nothing was trained
 
 
 def test_per_call_and_per_run_switches(tmp_path: Path, real_embedder) -> None:
