@@ -15,6 +15,7 @@ Timings are wall seconds of this one run (training, re-embedding, all).
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 import time
@@ -27,6 +28,7 @@ from _scifact import SPEC, claim_counts, score_into, split_test_claims  # noqa: 
 
 from rag_agent.finetune import tune_model  # noqa: E402
 from rag_agent.index.store import RagIndex  # noqa: E402
+from rag_agent.models import MODEL_CARD  # noqa: E402
 
 
 def main() -> int:
@@ -37,8 +39,12 @@ def main() -> int:
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--negatives", type=int, default=1)
     ap.add_argument("--batch-size", type=int, default=16)
+    ap.add_argument("--lr", type=float, default=2e-5)
     ap.add_argument("--minutes", type=float, default=None, help="training budget")
     ap.add_argument("--encoder", default="torch", help="what re-embeds and serves the new model")
+    ap.add_argument("--model", type=Path, default=None,
+                    help="a model folder this bench trained before (same settings): re-embed "
+                         "and score it without training again; its card gives the training time")
     args = ap.parse_args()
     data, labels = split_test_claims(args.data)
     base_dir = args.workdir / "scifact" / "ours"
@@ -50,23 +56,35 @@ def main() -> int:
     shutil.copytree(base_dir, tuned_dir)
     result: dict = {"dataset": "scifact", "metric": SPEC.headline, "train_labels": len(labels),
                     "settings": {"epochs": args.epochs, "negatives": args.negatives,
-                                 "batch_size": args.batch_size, "encoder": args.encoder},
+                                 "batch_size": args.batch_size, "lr": args.lr,
+                                 "encoder": args.encoder},
                     "test_claims": claim_counts(data)}
-    with RagIndex.open(tuned_dir, create=False, encoder=args.encoder) as tuned:
+    with RagIndex.open(tuned_dir, create=False) as tuned:
         t0 = time.perf_counter()
-        run = tune_model(tuned, labels, epochs=args.epochs, negatives=args.negatives,
-                         batch_size=args.batch_size, minutes=args.minutes)
-        t, s = run.training, run.switch
+        if args.model is not None:
+            folder = tuned_dir / "models" / "model-1"
+            shutil.copytree(args.model, folder)
+            card = json.loads((folder / MODEL_CARD).read_text())
+            s = tuned.switch_model(folder, encoder=args.encoder)
+            trained = {"pairs": card["examples"], "steps": card["steps"],
+                       "model_id": card["model_id"], "seconds_training": card["seconds"],
+                       "trained_by_an_earlier_run": True}
+        else:
+            run = tune_model(tuned, labels, epochs=args.epochs, negatives=args.negatives,
+                             batch_size=args.batch_size, minutes=args.minutes,
+                             encoder=args.encoder, lr=args.lr)
+            t, s = run.training, run.switch
+            trained = {"pairs": run.pairs, "steps": t.steps, "model_id": t.model_id,
+                       "seconds_training": t.seconds, "loss": [t.loss_first, t.loss_last],
+                       "stopped_by_budget": t.stopped_by_budget}
         result["training"] = {
-            "pairs": run.pairs, "steps": t.steps, "model_id": t.model_id,
-            "seconds_training": t.seconds, "loss": [t.loss_first, t.loss_last],
-            "stopped_by_budget": t.stopped_by_budget, "units": s.units, "texts": s.texts,
-            "seconds_re_embedding": s.seconds, "texts_per_second": round(s.texts / s.seconds, 1),
+            **trained, "units": s.units, "texts": s.texts, "seconds_re_embedding": s.seconds,
+            "texts_per_second": round(s.texts / s.seconds, 1),
             "wall_seconds": round(time.perf_counter() - t0, 1)}
         print(result["training"], flush=True)
     scores: dict = {}
     for label, folder in (("base", base_dir), ("fine-tuned", tuned_dir)):
-        with RagIndex.open(folder, create=False, encoder=args.encoder) as index:
+        with RagIndex.open(folder, create=False) as index:  # each with its recorded encoder
             score_into(scores, label, index, data)
     result["strategies"] = scores
     emit(result, args.out)

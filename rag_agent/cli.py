@@ -98,6 +98,9 @@ def _parser() -> argparse.ArgumentParser:
     tune.add_argument("--adapter", action="store_true",
                       help="train the query-side adapter instead of the whole model (instant "
                            "to switch, nothing re-embedded)")
+    tune.add_argument("--model-encoder", choices=ENCODERS, default=None,
+                      help="what re-embeds with and then runs the fine-tuned model (default: "
+                           "what runs the index's model now)")
     tune.add_argument("--switch-to", type=Path, default=None, metavar="DIR",
                       help="re-embed the index with the model in DIR and switch to it (e.g. "
                            "the folder an interrupted fine-tune wrote: it resumes)")
@@ -153,8 +156,8 @@ def _finetune(index: Any, args: argparse.Namespace) -> int:
               "installed")
         return 0
     if args.switch_to is not None:
-        print("\n".join(index.switch_model(args.switch_to, progress=not args.no_progress)
-                        .lines()))
+        print("\n".join(index.switch_model(args.switch_to, encoder=args.model_encoder,
+                                            progress=not args.no_progress).lines()))
         return 0
     if args.pairs is None and not args.generate:
         raise RagAgentError("give --pairs FILE (JSONL of labelled queries, one "
@@ -180,7 +183,8 @@ def _finetune(index: Any, args: argparse.Namespace) -> int:
                            progress=not args.no_progress)[0]
     else:
         run = tune_model(index, labelled, pairs=pairs, tenant=args.tenant, minutes=args.minutes,
-                         epochs=args.epochs or MODEL_EPOCHS, progress=not args.no_progress)
+                         epochs=args.epochs or MODEL_EPOCHS, encoder=args.model_encoder,
+                         progress=not args.no_progress)
     print("\n".join(run.lines()))
     return 0
 

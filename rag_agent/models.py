@@ -214,15 +214,15 @@ def make_embedder(spec: Embedder | Embeddings | str | Path | None = None) -> Emb
     )
 
 
-def encoder_setting(name: str | None = None) -> str:
-    """`name`, else $RAG_AGENT_ENCODER, else "torch"."""
-    return name or os.environ.get("RAG_AGENT_ENCODER") or "torch"
+def encoder_setting(name: str | None = None) -> str | None:
+    """`name`, else $RAG_AGENT_ENCODER, else None (the index's own choice, else torch)."""
+    return name or os.environ.get("RAG_AGENT_ENCODER") or None
 
 
 def named_encoder(name: str | None = None, model_path: str | Path | None = None) -> Embedder:
     """The encoder called `name` (default: $RAG_AGENT_ENCODER, else torch) for `model_path`
     (default: the packaged model): torch, onnx (fp32, the torch vectors) or onnx-int8."""
-    name = encoder_setting(name)
+    name = encoder_setting(name) or "torch"
     if name == "torch":
         return SentenceTransformerEmbedder(model_path)
     if name in ("onnx", "onnx-fp32", "onnx-int8"):

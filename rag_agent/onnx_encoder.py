@@ -63,9 +63,13 @@ def _check_pooling(model_path: Path) -> None:
         raise ConfigError(f"{str(model_path)!r} has no 1_Pooling/config.json: the ONNX encoder "
                           "needs a sentence-transformers folder with mean pooling")
     modes = json.loads(config.read_text())
-    if not modes.get("pooling_mode_mean_tokens") or any(
-            v for k, v in modes.items() if k.startswith("pooling_mode_") and
-            k != "pooling_mode_mean_tokens"):
+    if "pooling_mode" in modes:  # sentence-transformers 6 writes {"pooling_mode": "mean"}
+        mean = modes["pooling_mode"] == "mean"
+    else:
+        mean = bool(modes.get("pooling_mode_mean_tokens")) and not any(
+            v for k, v in modes.items() if k.startswith("pooling_mode_")
+            and k != "pooling_mode_mean_tokens")
+    if not mean:
         raise ConfigError(f"{str(model_path)!r} does not use mean pooling alone; use the torch "
                           "encoder for it")
 

@@ -22,7 +22,7 @@ def open_studio_index() -> RagIndex:
     """The index at $RAG_AGENT_INDEX (default: `.studio_index` in the repository), encoded by
     $RAG_AGENT_ENCODER (torch, onnx, onnx-int8; default torch); an empty one is seeded with this repository's README and docs."""
     index = RagIndex.open(os.environ.get(ENV_INDEX) or REPO / ".studio_index",
-                          encoder=encoder_setting())  # $RAG_AGENT_ENCODER, else torch
+                          encoder=encoder_setting())  # $RAG_AGENT_ENCODER, else the index's
     if index.stats().documents == 0:
         index.add_paths([p for p in (REPO / "README.md", REPO / "docs") if p.exists()])
     return index

@@ -73,12 +73,13 @@ def _next_folder(index: Any) -> tuple[int, Any]:
 def tune_model(index: Any, labelled: Sequence[LabelledQuery] = (), *,
                pairs: Sequence[Pair] = (), tenant: str = DEFAULT_TENANT,
                minutes: float | None = None, epochs: int = MODEL_EPOCHS, batch_size: int = 16,
-               negatives: int = MODEL_NEGATIVES, progress: bool = False, switch: bool = True,
-               **training: Any) -> ModelRun:
+               negatives: int = MODEL_NEGATIVES, encoder: str | None = None,
+               progress: bool = False, switch: bool = True, **training: Any) -> ModelRun:
     """Fine-tune `index`'s model on `labelled` queries and/or ready `pairs` and (with `switch`)
     re-embed the index with it. `minutes` bounds training (re-embedding takes what the corpus
     needs); `negatives` mined hard negatives per pair (at most `pairs.NEGATIVES`) join the
-    in-batch ones; `training` goes to `train_model` (lr, scale, warmup)."""
+    in-batch ones; `encoder` runs the new model (torch, onnx, onnx-int8; default the index's);
+    `training` goes to `train_model` (lr, scale, warmup)."""
     base = getattr(index.embedder, "path", None)
     if base is None:
         raise ConfigError(f"a full fine-tune needs a local sentence-transformers model; this "
@@ -122,6 +123,7 @@ def tune_model(index: Any, labelled: Sequence[LabelledQuery] = (), *,
         record = {"version": version, "base": index.embedder.model_id, "pairs": len(examples),
                   "epochs": t.epochs, "steps": t.steps, "train_seconds": t.seconds,
                   "trained": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
-        run.switch = index.switch_model(folder, record=record, progress=progress)
+        run.switch = index.switch_model(folder, encoder=encoder, record=record,
+                                        progress=progress)
     run.seconds = round(time.perf_counter() - started, 1)
     return run

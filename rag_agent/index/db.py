@@ -6,7 +6,8 @@ moment leaves the last committed state. The FAISS files are a cache of the vecto
 the generation they were saved at and rebuilt from here when they are stale.
 
 The keyword index `units_fts` is an FTS5 external-content table over `units.text`, kept in sync
-by triggers, so every unit write and its keyword entry share one transaction. An index made
+by triggers, so every unit write and its keyword entry share one transaction. `staged_vectors`
+holds vectors of a model switch in progress (`index.model_switch`), keyed by model and text. An index made
 before it existed gets it (filled from the stored text, nothing embedded) when first opened.
 """
 

@@ -16,27 +16,32 @@ A process killed before that commit leaves the old model, its vectors and its ad
 after it, only the new ones exist. A process that opened the index without naming a model
 follows the switch on its next read; one that named the old model is refused with
 `IndexMismatchError`, and so is its next write (`rows.transaction` checks the model).
+`open_embedder` is how an index finds its own model (the `model` record's folder), and
+`card_record` what a fine-tune's folder says about itself.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from rag_agent.errors import ConfigError, RagAgentError
+from rag_agent.errors import ConfigError, IndexMismatchError, RagAgentError
 from rag_agent.index import db
 from rag_agent.index.embedded import UnitText, unit_texts
 from rag_agent.index.rows import text_hash, transaction
+from rag_agent.models import MODEL_CARD, Embedder, make_embedder, named_encoder
 
 if TYPE_CHECKING:
     from rag_agent.index.store import RagIndex
 
-__all__ = ["SwitchReport", "switch_model"]
+__all__ = ["SwitchReport", "card_record", "open_embedder", "switch_model"]
 
 log = logging.getLogger(__name__)
 BATCH = 512
@@ -209,6 +214,37 @@ def switch_model(index: RagIndex, embedder: Any, record: dict[str, Any], *,
     raise RagAgentError(f"index {str(index.path)!r} kept changing while it was re-embedded; "
                         "run it again when no ingest is writing to it (what was embedded is "
                         "kept and not embedded again)")
+
+
+def open_embedder(folder: Path, conn: Any, embedder: Any, encoder: str | None) -> Embedder:
+    """The embedder asked for, else the index's own model run by `encoder` (default: the
+    encoder its record names, else torch)."""
+    if embedder is not None:
+        if encoder is not None:
+            raise ConfigError("give an embedder or an encoder name, not both")
+        return make_embedder(embedder)
+    record = db.get_meta(conn, "model") or {}
+    where = record.get("path")
+    if not where:
+        return named_encoder(encoder or "torch")
+    model = folder / where
+    if not model.is_dir():
+        raise IndexMismatchError(f"index {str(folder)!r} uses the model in {str(model)!r}, "
+                                 "which is missing; restore it, or open the index with that "
+                                 "model's path as its embedder")
+    return named_encoder(encoder or record.get("encoder") or "torch", model)
+
+
+def card_record(folder: Path) -> dict[str, Any]:
+    """What a fine-tune wrote about the model in `folder` (base, pairs, steps), for its record."""
+    card = folder / MODEL_CARD
+    if not card.is_file():
+        return {}
+    info = json.loads(card.read_text(encoding="utf-8"))
+    version = folder.name.rpartition("-")[2]
+    return {"base": info.get("base"), "pairs": info.get("examples"), "steps": info.get("steps"),
+            "epochs": info.get("epochs"), **({"version": int(version)} if version.isdigit()
+                                             else {})}
 
 
 class _Changed(Exception):

@@ -25,6 +25,7 @@ from rag_agent.errors import ConfigError, IndexMismatchError
 from rag_agent.index import db
 from rag_agent.index.adapter import QueryAdapter, install, installed, uninstall
 from rag_agent.index.docstore import SQLiteDocStore, SQLiteStringStore
+from rag_agent.index.model_switch import card_record, open_embedder, switch_model
 from rag_agent.index.reader import IndexReader
 from rag_agent.index.records import IngestReport
 from rag_agent.index.rows import delete_documents
@@ -39,7 +40,7 @@ from rag_agent.ingest.loaders import (
     with_metadata,
 )
 from rag_agent.ingest.metadata import OfflineExtractor, enrich
-from rag_agent.models import Embedder, make_embedder, named_encoder
+from rag_agent.models import ENCODERS, Embedder, encoder_name, make_embedder, named_encoder
 from rag_agent.settings import DEFAULT_TENANT, IndexConfig
 
 __all__ = ["RagIndex"]
@@ -63,23 +64,6 @@ def _extractors(extract: Any) -> list[Any]:
     return out
 
 
-def _embedder(folder: Path, conn: Any, embedder: Any, encoder: str | None) -> Embedder:
-    """The embedder asked for, else the index's own model run by `encoder`."""
-    if embedder is not None:
-        if encoder is not None:
-            raise ConfigError("give an embedder or an encoder name, not both")
-        return make_embedder(embedder)
-    where = (db.get_meta(conn, "model") or {}).get("path")
-    if not where:
-        return named_encoder(encoder or "torch")
-    model = folder / where
-    if not model.is_dir():
-        raise IndexMismatchError(f"index {str(folder)!r} uses the model in {str(model)!r}, "
-                                 "which is missing; restore it, or open the index with that "
-                                 "model's path as its embedder")
-    return named_encoder(encoder or "torch", model)
-
-
 def _config_mismatch(folder: Path, stored: IndexConfig, wanted: IndexConfig) -> str:
     have, want = stored.split_key(), wanted.split_key()
     diff = ", ".join(f"{k}={have[k]!r} (asked {want[k]!r})" for k in have if have[k] != want[k])
@@ -94,7 +78,8 @@ class RagIndex(IndexReader):
     """Summaries, children and sentences in FAISS; documents and parents in SQLite."""
 
     def __init__(self, path: Path, conn: Any, embedder: Embedder, config: IndexConfig,
-                 dim: int, summarizer: Any = None, encoder: str | None = None) -> None:
+                 dim: int, summarizer: Any = None, encoder: str | None = None,
+                 follow: bool = False) -> None:
         self.path = path
         self.conn = conn
         self.embedder = embedder
@@ -102,8 +87,11 @@ class RagIndex(IndexReader):
         self.dim = dim
         self.summarizer = summarizer
         self.encoder = encoder
-        """The encoder name the model was opened with (None: the caller passed the model, so
-        a switch to another model by a fine-tune is refused, not followed)."""
+        """The encoder name asked for when opening (None: the one the index records, else
+        torch)."""
+        self.follow = follow
+        """True if the index chose its model (no embedder passed): a switch by another process
+        is followed; else it is refused."""
         self.lock = threading.RLock()
         self.docstore = SQLiteDocStore(conn, "parent", self.lock)
         self.cache = SQLiteStringStore(conn, "cache", self.lock)
@@ -142,8 +130,9 @@ class RagIndex(IndexReader):
                 `Embeddings`. An existing index must be opened with its own model.
             config: how to cut documents; fixed when the index is created.
             summarizer: an `LLMSummarizer` for document summaries (default: extractive).
-            encoder: with `embedder=None`, what runs the index's model: "torch" (default),
-                "onnx" or "onnx-int8" (`rag_agent.models.named_encoder`).
+            encoder: with `embedder=None`, what runs the index's model: "torch", "onnx" or
+                "onnx-int8" (`rag_agent.models.named_encoder`); default: the one the index
+                records for a switched model, else torch.
         """
         folder = Path(path)
         if not (folder / DB_FILE).exists():
@@ -155,11 +144,10 @@ class RagIndex(IndexReader):
         stored_model = db.get_meta(conn, "model_id")
         stored_split = db.get_meta(conn, "split")
         try:
-            emb = _embedder(folder, conn, embedder, encoder)
+            emb = open_embedder(folder, conn, embedder, encoder)
         except BaseException:
             conn.close()
             raise
-        follow = (encoder or "torch") if embedder is None else None
         if stored_model is None:
             config = config or IndexConfig()
             dim = emb.dim
@@ -187,7 +175,7 @@ class RagIndex(IndexReader):
             batching = config or stored
             config = IndexConfig.from_stored(stored_split, batch_docs=batching.batch_docs,
                                              batch_texts=batching.batch_texts)
-        return cls(folder, conn, emb, config, dim, summarizer, follow)
+        return cls(folder, conn, emb, config, dim, summarizer, encoder, embedder is None)
 
     # ----- writing -------------------------------------------------------------------------
     def add_paths(
@@ -297,20 +285,21 @@ class RagIndex(IndexReader):
             self.adapter = None
             return removed
 
-    def switch_model(self, model: str | os.PathLike[str] | Embedder, *, record: dict | None
-                     = None, progress: bool = False) -> Any:
-        """Re-embed every unit with `model` (a local sentence-transformers folder or an
-        `Embedder`) and make it the index's model in one commit; a process killed before it
-        leaves the old model in use, and running the switch again resumes it. See
-        `rag_agent.index.model_switch`; returns a `SwitchReport`."""
-        from rag_agent.index.model_switch import switch_model
-
+    def switch_model(self, model: str | os.PathLike[str] | Embedder, *,
+                     encoder: str | None = None, record: dict | None = None,
+                     progress: bool = False) -> Any:
+        """Re-embed every unit with `model` (a local sentence-transformers folder, run by
+        `encoder`, default this index's; or an `Embedder`) and make it the index's model in one
+        commit; a process killed before it leaves the old model in use, and running the switch
+        again resumes it. See `rag_agent.index.model_switch`; returns a `SwitchReport`."""
         if isinstance(model, (str, os.PathLike)):
             folder = Path(model)
-            embedder = named_encoder(self.encoder or "torch", folder)
+            name = encoder or self.encoder or encoder_name(self.embedder)
+            name = name if name in (*ENCODERS, "onnx-fp32") else "torch"
+            embedder = named_encoder(name, folder)
             where = os.path.relpath(folder, self.path) if folder.resolve().is_relative_to(
                 self.path.resolve()) else str(folder.resolve())
-            record = {"path": where, **(record or {})}
+            record = {"path": where, "encoder": name, **card_record(folder), **(record or {})}
         else:
             embedder = make_embedder(model)
             record = {"path": None, **(record or {})}
@@ -337,12 +326,18 @@ class RagIndex(IndexReader):
         stored = db.get_meta(self.conn, "model_id")
         if stored == self.embedder.model_id:
             return False
-        if self.encoder is None:
+        if not self.follow:
             raise IndexMismatchError(
                 f"index {str(self.path)!r} now uses embedding model {stored!r} (switched by a "
                 f"fine-tune), not {self.embedder.model_id!r} that this process opened it with; "
                 "open it again without an embedder")
-        self.adopt_model(_embedder(self.path, self.conn, None, self.encoder))
+        embedder = open_embedder(self.path, self.conn, None, self.encoder)
+        if embedder.model_id != stored:
+            raise IndexMismatchError(
+                f"index {str(self.path)!r} now uses embedding model {stored!r}; the encoder "
+                f"{self.encoder!r} this process asked for makes {embedder.model_id!r}: open it "
+                "again without an encoder")
+        self.adopt_model(embedder)
         return True
 
     def adopt_split(self, split: dict[str, Any]) -> None:

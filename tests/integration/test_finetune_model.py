@@ -193,3 +193,18 @@ def test_a_kill_right_after_the_commit_leaves_the_new_model_everywhere(trained: 
     assert lines[-1].startswith("SWITCHED")
     model_id = _assert_whole(folder)  # FAISS files were never saved: rebuilt from SQLite
     assert model_id.startswith(f"{BASE}+ft-")
+
+
+def test_cli_switch_to_a_folder_records_its_card_and_encoder(trained: Path, tmp_path: Path,
+                                                                 capsys) -> None:
+    folder, model = _copy(trained, tmp_path)
+    assert main(["finetune", "--index", str(folder), "--switch-to", str(model),
+                 "--model-encoder", "onnx-int8", "--no-progress"]) == 0
+    assert f"it replaced {BASE} in one commit" in capsys.readouterr().out
+    assert main(["stats", "--index", str(folder)]) == 0  # the recorded encoder runs it
+    stats = capsys.readouterr().out
+    assert f"model version: 1, fine-tuned from {BASE} on 6 pairs" in stats
+    assert "+onnx-int8 (384 dims, encoder onnx-int8)" in stats
+    assert _assert_whole(folder).endswith("+onnx-int8")
+    assert main(["finetune", "--index", str(folder), "--switch-to", str(model)]) == 2
+    assert "already uses model" in capsys.readouterr().err

@@ -60,3 +60,25 @@ def test_bad_settings_are_named(tmp_path: Path) -> None:
         OnnxEmbedder(precision="fp16")
     with pytest.raises(ConfigError, match="does not exist"):
         OnnxEmbedder(tmp_path / "nowhere")
+
+
+@pytest.mark.parametrize(("pooling", "ok"), [
+    ({"pooling_mode_mean_tokens": True, "pooling_mode_cls_token": False}, True),
+    ({"pooling_mode_mean_tokens": True, "pooling_mode_max_tokens": True}, False),
+    ({"pooling_mode_cls_token": True}, False),
+    ({"pooling_mode": "mean", "include_prompt": True}, True),  # sentence-transformers 6
+    ({"pooling_mode": "cls"}, False),
+])
+def test_only_mean_pooling_is_exported_in_either_config_format(tmp_path: Path, pooling: dict,
+                                                               ok: bool) -> None:
+    import json
+
+    from rag_agent.onnx_encoder import _check_pooling
+
+    (tmp_path / "1_Pooling").mkdir()
+    (tmp_path / "1_Pooling" / "config.json").write_text(json.dumps(pooling))
+    if ok:
+        _check_pooling(tmp_path)
+    else:
+        with pytest.raises(ConfigError, match="does not use mean pooling alone"):
+            _check_pooling(tmp_path)
