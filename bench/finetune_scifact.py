@@ -39,7 +39,7 @@ def main() -> int:
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--negatives", type=int, default=1)
     ap.add_argument("--batch-size", type=int, default=16)
-    ap.add_argument("--lr", type=float, default=2e-5)
+    ap.add_argument("--lr", type=float, default=5e-5)
     ap.add_argument("--minutes", type=float, default=None, help="training budget")
     ap.add_argument("--encoder", default="torch", help="what re-embeds and serves the new model")
     ap.add_argument("--model", type=Path, default=None,
