@@ -73,6 +73,17 @@ class IndexConfig:
             "sentence_context": self.sentence_context,
         }
 
+    def mismatch(self, wanted: IndexConfig, folder: Any) -> str:
+        """Why an index made with this config refuses `wanted`, and what to do instead."""
+        have, want = self.split_key(), wanted.split_key()
+        differ = [k for k in have if have[k] != want[k]]
+        diff = ", ".join(f"{k}={have[k]!r} (asked {want[k]!r})" for k in differ)
+        text = f"index {str(folder)!r} was made with {diff}; open it without a config"
+        if differ == ["sentence_context"]:
+            return (text + f", or re-embed its sentences with 'rag-agent migrate --index "
+                    f"{folder}' (RagIndex.migrate; the old vectors stay in use until it commits)")
+        return text + " or use a new folder"
+
     @classmethod
     def from_stored(cls, stored: dict[str, Any], **batching: int) -> IndexConfig:
         """The config an index was made with; keys it predates take their old meaning."""

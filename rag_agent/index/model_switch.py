@@ -16,14 +16,13 @@ A process killed before that commit leaves the old model, its vectors and its ad
 after it, only the new ones exist. A process that opened the index without naming a model
 follows the switch on its next read; one that named the old model is refused with
 `IndexMismatchError`, and so is its next write (`rows.transaction` checks the model).
-`open_embedder` is how an index finds its own model (the `model` record's folder), and
-`card_record` what a fine-tune's folder says about itself.
 """
 
 from __future__ import annotations
 
-import json
 import logging
+import os
+import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,13 +34,20 @@ import numpy as np
 from rag_agent.errors import ConfigError, IndexMismatchError, RagAgentError
 from rag_agent.index import db
 from rag_agent.index.embedded import UnitText, unit_texts
+from rag_agent.index.opening import card_record, open_embedder
 from rag_agent.index.rows import text_hash, transaction
-from rag_agent.models import MODEL_CARD, Embedder, make_embedder, named_encoder
+from rag_agent.models import (
+    ENCODERS,
+    Embedder,
+    encoder_name,
+    make_embedder,
+    named_encoder,
+)
 
 if TYPE_CHECKING:
     from rag_agent.index.store import RagIndex
 
-__all__ = ["SwitchReport", "card_record", "open_embedder", "switch_model"]
+__all__ = ["SwitchReport", "follow_switch", "switch_model"]
 
 log = logging.getLogger(__name__)
 BATCH = 512
@@ -158,11 +164,60 @@ def _new_rows(conn: Any, model_id: str, units: list[UnitText],
     return embedded, summaries
 
 
-def switch_model(index: RagIndex, embedder: Any, record: dict[str, Any], *,
-                 progress: bool = False) -> SwitchReport:
-    """Re-embed every unit of `index` with `embedder` and make it the index's model in one
-    commit; `record` (path, version, how it was trained) is stored as the `model` meta entry.
-    Raises `RagAgentError` if other writers keep changing the index while it runs."""
+def _resolve(index: RagIndex, model: Any, encoder: str | None,
+             record: dict[str, Any] | None) -> tuple[Embedder, dict[str, Any]]:
+    """The embedder for `model` (a folder run by `encoder`, default the index's; or an
+    `Embedder`) and the record to store for it."""
+    if not isinstance(model, (str, os.PathLike)):
+        return make_embedder(model), {"path": None, **(record or {})}
+    folder = Path(model)
+    name = encoder or index.encoder or encoder_name(index.embedder)
+    name = name if name in (*ENCODERS, "onnx-fp32") else "torch"
+    where = (os.path.relpath(folder, index.path)
+             if folder.resolve().is_relative_to(index.path.resolve()) else str(folder.resolve()))
+    return named_encoder(name, folder), {"path": where, "encoder": name, **card_record(folder),
+                                         **(record or {})}
+
+
+def switch_model(index: RagIndex, model: Any, *, encoder: str | None = None,
+                 record: dict[str, Any] | None = None, progress: bool = False) -> SwitchReport:
+    """Re-embed every unit of `index` with `model` (see `_resolve`) and make it the index's
+    model in one commit; `record` (version, how it was trained) is stored in the `model` meta
+    entry with the model's path and encoder. Afterwards the previous model's folder, if it was
+    one inside the index, is deleted. Raises `RagAgentError` if other writers keep changing the
+    index while it runs."""
+    embedder, record = _resolve(index, model, encoder, record)
+    previous = db.get_meta(index.conn, "model") or {}
+    report = _switch(index, embedder, {"previous": index.embedder.model_id, **record}, progress)
+    old = previous.get("path")
+    if old and old != record["path"] and not Path(old).is_absolute():
+        shutil.rmtree(index.path / old, ignore_errors=True)  # a fine-tune's folder
+    return report
+
+
+def follow_switch(index: RagIndex) -> bool:
+    """Another process switched the model: adopt it (True) if the index chose its model when
+    opened, else raise `IndexMismatchError`; False if the model is unchanged."""
+    stored = db.get_meta(index.conn, "model_id")
+    if stored == index.embedder.model_id:
+        return False
+    if not index.follow:
+        raise IndexMismatchError(
+            f"index {str(index.path)!r} now uses embedding model {stored!r} (switched by a "
+            f"fine-tune), not {index.embedder.model_id!r} that this process opened it with; "
+            "open it again without an embedder")
+    embedder = open_embedder(index.path, index.conn, None, index.encoder)
+    if embedder.model_id != stored:
+        raise IndexMismatchError(
+            f"index {str(index.path)!r} now uses embedding model {stored!r}; the encoder "
+            f"{index.encoder!r} this process asked for makes {embedder.model_id!r}: open it "
+            "again without an encoder")
+    index.adopt_model(embedder)
+    return True
+
+
+def _switch(index: RagIndex, embedder: Any, record: dict[str, Any],
+            progress: bool) -> SwitchReport:
     conn = index.conn
     old_id, new_id = index.embedder.model_id, embedder.model_id
     if new_id == old_id:
@@ -214,37 +269,6 @@ def switch_model(index: RagIndex, embedder: Any, record: dict[str, Any], *,
     raise RagAgentError(f"index {str(index.path)!r} kept changing while it was re-embedded; "
                         "run it again when no ingest is writing to it (what was embedded is "
                         "kept and not embedded again)")
-
-
-def open_embedder(folder: Path, conn: Any, embedder: Any, encoder: str | None) -> Embedder:
-    """The embedder asked for, else the index's own model run by `encoder` (default: the
-    encoder its record names, else torch)."""
-    if embedder is not None:
-        if encoder is not None:
-            raise ConfigError("give an embedder or an encoder name, not both")
-        return make_embedder(embedder)
-    record = db.get_meta(conn, "model") or {}
-    where = record.get("path")
-    if not where:
-        return named_encoder(encoder or "torch")
-    model = folder / where
-    if not model.is_dir():
-        raise IndexMismatchError(f"index {str(folder)!r} uses the model in {str(model)!r}, "
-                                 "which is missing; restore it, or open the index with that "
-                                 "model's path as its embedder")
-    return named_encoder(encoder or record.get("encoder") or "torch", model)
-
-
-def card_record(folder: Path) -> dict[str, Any]:
-    """What a fine-tune wrote about the model in `folder` (base, pairs, steps), for its record."""
-    card = folder / MODEL_CARD
-    if not card.is_file():
-        return {}
-    info = json.loads(card.read_text(encoding="utf-8"))
-    version = folder.name.rpartition("-")[2]
-    return {"base": info.get("base"), "pairs": info.get("examples"), "steps": info.get("steps"),
-            "epochs": info.get("epochs"), **({"version": int(version)} if version.isdigit()
-                                             else {})}
 
 
 class _Changed(Exception):

@@ -12,7 +12,6 @@ collection, named by the generation it holds (`summary-12.faiss`, `child-12.fais
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -21,11 +20,12 @@ from typing import Any
 import numpy as np
 from langchain_core.documents import Document
 
-from rag_agent.errors import ConfigError, IndexMismatchError
+from rag_agent.errors import ConfigError
 from rag_agent.index import db
 from rag_agent.index.adapter import QueryAdapter, install, installed, uninstall
 from rag_agent.index.docstore import SQLiteDocStore, SQLiteStringStore
-from rag_agent.index.model_switch import card_record, open_embedder, switch_model
+from rag_agent.index.model_switch import follow_switch, switch_model
+from rag_agent.index.opening import settle
 from rag_agent.index.reader import IndexReader
 from rag_agent.index.records import IngestReport
 from rag_agent.index.rows import delete_documents
@@ -39,39 +39,13 @@ from rag_agent.ingest.loaders import (
     iter_documents,
     with_metadata,
 )
-from rag_agent.ingest.metadata import OfflineExtractor, enrich
-from rag_agent.models import ENCODERS, Embedder, encoder_name, make_embedder, named_encoder
+from rag_agent.ingest.metadata import enrich, make_extractors
+from rag_agent.models import Embedder
 from rag_agent.settings import DEFAULT_TENANT, IndexConfig
 
 __all__ = ["RagIndex"]
 
 DB_FILE = "index.sqlite"
-
-
-def _extractors(extract: Any) -> list[Any]:
-    if extract is None:
-        return []
-    items = extract if isinstance(extract, (list, tuple)) else [extract]
-    out = []
-    for item in items:
-        if item == "offline":
-            out.append(OfflineExtractor())
-        elif callable(item):
-            out.append(item)
-        else:
-            raise ConfigError(f"extract={item!r}: use 'offline', an LLMMetadataExtractor or a "
-                              "callable taking a SourceDocument and returning a dict")
-    return out
-
-
-def _config_mismatch(folder: Path, stored: IndexConfig, wanted: IndexConfig) -> str:
-    have, want = stored.split_key(), wanted.split_key()
-    diff = ", ".join(f"{k}={have[k]!r} (asked {want[k]!r})" for k in have if have[k] != want[k])
-    text = f"index {str(folder)!r} was made with {diff}; open it without a config"
-    if {k for k in have if have[k] != want[k]} == {"sentence_context"}:
-        return (text + f", or re-embed its sentences with 'rag-agent migrate --index {folder}' "
-                "(RagIndex.migrate; the old vectors stay in use until it commits)")
-    return text + " or use a new folder"
 
 
 class RagIndex(IndexReader):
@@ -141,40 +115,11 @@ class RagIndex(IndexReader):
                                   f"'rag-agent ingest PATH --index {folder}'")
             folder.mkdir(parents=True, exist_ok=True)
         conn = db.connect(folder / DB_FILE)
-        stored_model = db.get_meta(conn, "model_id")
-        stored_split = db.get_meta(conn, "split")
         try:
-            emb = open_embedder(folder, conn, embedder, encoder)
+            emb, config, dim = settle(folder, conn, embedder, encoder, config)
         except BaseException:
             conn.close()
             raise
-        if stored_model is None:
-            config = config or IndexConfig()
-            dim = emb.dim
-            conn.execute("BEGIN IMMEDIATE")
-            db.set_meta(conn, "model_id", emb.model_id)
-            db.set_meta(conn, "dim", dim)
-            db.set_meta(conn, "split", config.split_key())
-            conn.execute("COMMIT")
-        else:
-            if stored_model != emb.model_id:
-                record = db.get_meta(conn, "model") or {}
-                conn.close()
-                hint = ("open it without an embedder to use it (the model is in "
-                        f"{record['path']!r})" if record.get("path")
-                        else "open it with that model or use a new folder")
-                raise IndexMismatchError(
-                    f"index {str(folder)!r} was built with embedding model {stored_model!r}, "
-                    f"not {emb.model_id!r}; {hint}"
-                )
-            dim = int(db.get_meta(conn, "dim"))
-            stored = IndexConfig.from_stored(stored_split)
-            if config is not None and config.split_key() != stored.split_key():
-                conn.close()
-                raise ConfigError(_config_mismatch(folder, stored, config))
-            batching = config or stored
-            config = IndexConfig.from_stored(stored_split, batch_docs=batching.batch_docs,
-                                             batch_texts=batching.batch_texts)
         return cls(folder, conn, emb, config, dim, summarizer, encoder, embedder is None)
 
     # ----- writing -------------------------------------------------------------------------
@@ -205,7 +150,7 @@ class RagIndex(IndexReader):
         docs = iter_documents(files, report.skipped, encoding=encoding)
         if template or extract:
             docs = enrich(docs, report.warnings, template=template,
-                          extractors=_extractors(extract))
+                          extractors=make_extractors(extract))
         if metadata:
             docs = (with_metadata(d, metadata) for d in docs)
         total = estimate_documents(files) if progress else None
@@ -230,7 +175,7 @@ class RagIndex(IndexReader):
         items = [as_source_document(d, n) for n, d in enumerate(docs)]
         if template or extract:
             items = list(enrich(items, report.warnings, template=template,
-                                extractors=_extractors(extract)))
+                                extractors=make_extractors(extract)))
         total = len(items) if progress else None
         return self._ingest(iter(items), tenant, report, progress, total, on_commit)
 
@@ -292,24 +237,7 @@ class RagIndex(IndexReader):
         `encoder`, default this index's; or an `Embedder`) and make it the index's model in one
         commit; a process killed before it leaves the old model in use, and running the switch
         again resumes it. See `rag_agent.index.model_switch`; returns a `SwitchReport`."""
-        if isinstance(model, (str, os.PathLike)):
-            folder = Path(model)
-            name = encoder or self.encoder or encoder_name(self.embedder)
-            name = name if name in (*ENCODERS, "onnx-fp32") else "torch"
-            embedder = named_encoder(name, folder)
-            where = os.path.relpath(folder, self.path) if folder.resolve().is_relative_to(
-                self.path.resolve()) else str(folder.resolve())
-            record = {"path": where, "encoder": name, **card_record(folder), **(record or {})}
-        else:
-            embedder = make_embedder(model)
-            record = {"path": None, **(record or {})}
-        previous = db.get_meta(self.conn, "model") or {}
-        report = switch_model(self, embedder, {"previous": self.embedder.model_id, **record},
-                              progress=progress)
-        old = previous.get("path")
-        if old and old != record["path"] and not Path(old).is_absolute():
-            shutil.rmtree(self.path / old, ignore_errors=True)  # a fine-tune's folder
-        return report
+        return switch_model(self, model, encoder=encoder, record=record, progress=progress)
 
     def adopt_model(self, embedder: Embedder) -> None:
         """Use `embedder` from now on (called by a committed switch, under the lock): vectors
@@ -319,26 +247,6 @@ class RagIndex(IndexReader):
             self._queries.clear()
             self.adapter = installed(self.conn, self.path, embedder.model_id)
             self._reload()
-
-    def _follow_model(self) -> bool:
-        """Another process switched the model: follow it (True) if the index chose ours, else
-        refuse."""
-        stored = db.get_meta(self.conn, "model_id")
-        if stored == self.embedder.model_id:
-            return False
-        if not self.follow:
-            raise IndexMismatchError(
-                f"index {str(self.path)!r} now uses embedding model {stored!r} (switched by a "
-                f"fine-tune), not {self.embedder.model_id!r} that this process opened it with; "
-                "open it again without an embedder")
-        embedder = open_embedder(self.path, self.conn, None, self.encoder)
-        if embedder.model_id != stored:
-            raise IndexMismatchError(
-                f"index {str(self.path)!r} now uses embedding model {stored!r}; the encoder "
-                f"{self.encoder!r} this process asked for makes {embedder.model_id!r}: open it "
-                "again without an encoder")
-        self.adopt_model(embedder)
-        return True
 
     def adopt_split(self, split: dict[str, Any]) -> None:
         """Use the split settings a committed migration stored (called by the migration)."""
@@ -369,7 +277,7 @@ class RagIndex(IndexReader):
     def _sync(self) -> None:
         """Catch up with writes another process committed since our collections were built."""
         if db.get_meta(self.conn, "generation", 0) != self._generation:
-            if not self._follow_model():
+            if not follow_switch(self):  # a model switch reloads everything itself
                 self._reload()
 
     def refresh(self) -> None:

@@ -30,6 +30,7 @@ __all__ = [
     "OfflineExtractor",
     "PathTemplate",
     "enrich",
+    "make_extractors",
     "name_variants",
     "organization_names",
 ]
@@ -216,6 +217,16 @@ class LLMMetadataExtractor:
         if self.cache is not None:
             self.cache.mset([(key, json.dumps(fields))])
         return fields
+
+
+def make_extractors(extract: Any) -> list[Any]:
+    """Extractors from `extract`: None, "offline", a callable, or a list of these."""
+    items = [] if extract is None else extract if isinstance(extract, (list, tuple)) else [extract]
+    for item in items:
+        if item != "offline" and not callable(item):
+            raise ConfigError(f"extract={item!r}: use 'offline', an LLMMetadataExtractor or a "
+                              "callable taking a SourceDocument and returning a dict")
+    return [OfflineExtractor() if item == "offline" else item for item in items]
 
 
 def _plain(value: Any) -> Any:

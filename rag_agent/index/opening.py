@@ -1,0 +1,76 @@
+"""Opening an index: the model and split settings it was made with, recorded for a new one and
+checked for an existing one; which model it uses (the `model` meta record's folder run by its
+encoder) and what a fine-tune's folder says about itself (`MODEL_CARD`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from rag_agent.errors import ConfigError, IndexMismatchError
+from rag_agent.index import db
+from rag_agent.models import MODEL_CARD, Embedder, make_embedder, named_encoder
+from rag_agent.settings import IndexConfig
+
+__all__ = ["card_record", "open_embedder", "settle"]
+
+
+def open_embedder(folder: Path, conn: Any, embedder: Any, encoder: str | None) -> Embedder:
+    """The embedder asked for, else the index's own model run by `encoder` (default: the
+    encoder its record names, else torch)."""
+    if embedder is not None:
+        if encoder is not None:
+            raise ConfigError("give an embedder or an encoder name, not both")
+        return make_embedder(embedder)
+    record = db.get_meta(conn, "model") or {}
+    where = record.get("path")
+    if not where:
+        return named_encoder(encoder or "torch")
+    model = folder / where
+    if not model.is_dir():
+        raise IndexMismatchError(f"index {str(folder)!r} uses the model in {str(model)!r}, "
+                                 "which is missing; restore it, or open the index with that "
+                                 "model's path as its embedder")
+    return named_encoder(encoder or record.get("encoder") or "torch", model)
+
+
+def card_record(folder: Path) -> dict[str, Any]:
+    """What a fine-tune wrote about the model in `folder` (base, pairs, steps), for its record."""
+    card = folder / MODEL_CARD
+    if not card.is_file():
+        return {}
+    info = json.loads(card.read_text(encoding="utf-8"))
+    version = folder.name.rpartition("-")[2]
+    return {"base": info.get("base"), "pairs": info.get("examples"), "steps": info.get("steps"),
+            "epochs": info.get("epochs"), **({"version": int(version)} if version.isdigit()
+                                             else {})}
+
+
+def settle(folder: Path, conn: Any, embedder: Any, encoder: str | None,
+           config: IndexConfig | None) -> tuple[Embedder, IndexConfig, int]:
+    """(embedder, config, dim) of the index in `folder`: a new index records them; an existing
+    one refuses another model (`IndexMismatchError`) or other split settings (`ConfigError`)."""
+    emb = open_embedder(folder, conn, embedder, encoder)
+    stored_model = db.get_meta(conn, "model_id")
+    stored_split = db.get_meta(conn, "split")
+    if stored_model is None:
+        config = config or IndexConfig()
+        with db.write(conn):
+            db.set_meta(conn, "model_id", emb.model_id)
+            db.set_meta(conn, "dim", emb.dim)
+            db.set_meta(conn, "split", config.split_key())
+        return emb, config, emb.dim
+    if stored_model != emb.model_id:
+        record = db.get_meta(conn, "model") or {}
+        hint = (f"open it without an embedder to use it (the model is in {record['path']!r})"
+                if record.get("path") else "open it with that model or use a new folder")
+        raise IndexMismatchError(f"index {str(folder)!r} was built with embedding model "
+                                 f"{stored_model!r}, not {emb.model_id!r}; {hint}")
+    stored = IndexConfig.from_stored(stored_split)
+    if config is not None and config.split_key() != stored.split_key():
+        raise ConfigError(stored.mismatch(config, folder))
+    batching = config or stored
+    config = IndexConfig.from_stored(stored_split, batch_docs=batching.batch_docs,
+                                     batch_texts=batching.batch_texts)
+    return emb, config, int(db.get_meta(conn, "dim"))
