@@ -77,6 +77,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/cost_bench.py --dataset sec10q --out bench/results/cost_sec10q.json
 	$(BIN)/python bench/autofilter_llm.py --index $(BENCH_WORK)/sec10q/ours-template+text \
 	    --out bench/results/autofilter_llm_sec10q.json
+	$(BIN)/python bench/fuzz_ingest.py --out bench/results/fuzz_ingest.json
+	$(BIN)/python bench/reliability.py --out bench/results/reliability.json
 
 clean:
 	rm -rf $(VENV) .demo_index .pytest_cache .rag_eval

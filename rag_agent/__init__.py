@@ -6,13 +6,15 @@ from rag_agent.agent.graph import build_agent
 from rag_agent.agent.llm import make_chat_model
 from rag_agent.errors import (
     ConfigError,
+    IndexCorruptError,
     IndexMismatchError,
     InvalidFilterError,
     MissingExtraError,
     RagAgentError,
+    ReadOnlyIndexError,
 )
 from rag_agent.index.catalogue import Catalogue
-from rag_agent.index.docstore import SQLiteDocStore
+from rag_agent.index.docstore import SQLiteDocStore, TenantDocStore
 from rag_agent.index.records import Hit, IndexStats, IngestReport
 from rag_agent.index.store import RagIndex
 from rag_agent.ingest.loaders import Skipped, SourceDocument
@@ -35,6 +37,7 @@ __all__ = [
     "FusedRetriever",
     "Hit",
     "IndexConfig",
+    "IndexCorruptError",
     "IndexMismatchError",
     "IndexStats",
     "IndexVectorStore",
@@ -50,6 +53,7 @@ __all__ = [
     "PathTemplate",
     "RagAgentError",
     "RagIndex",
+    "ReadOnlyIndexError",
     "RoutedParentRetriever",
     "SQLiteDocStore",
     "SentenceTransformerEmbedder",
@@ -57,6 +61,7 @@ __all__ = [
     "Skipped",
     "SourceDocument",
     "SummaryRetriever",
+    "TenantDocStore",
     "build_agent",
     "infer_filter",
     "make_chat_model",

@@ -1,10 +1,12 @@
-"""The `rag-agent` command: ingest, stats, migrate, catalogue, delete, search, ask, eval."""
+"""The `rag-agent` command: ingest, stats, check, migrate, catalogue, delete, search, ask,
+finetune, eval."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -53,6 +55,13 @@ def _parser() -> argparse.ArgumentParser:
     stats = sub.add_parser("stats", help="counts and size of an index")
     common(stats)
 
+    check = sub.add_parser("check", help="verify every invariant of an index (exit 1 if one "
+                           "fails); --repair rebuilds what needs no embedding")
+    common(check)
+    check.add_argument("--repair", action="store_true",
+                       help="rebuild the keyword index and FAISS files from SQLite and delete "
+                            "orphaned rows, then check again")
+
     migrate = sub.add_parser("migrate", help="re-embed an older index's sentences under their "
                              "document title (contextual embeddings), atomically")
     common(migrate)
@@ -70,13 +79,13 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("query")
     common(search)
     search.add_argument("--kind", choices=["child", "sentence", "summary"], default="child")
-    search.add_argument("-k", type=int, default=4)
+    search.add_argument("-k", type=_positive_int, default=4)
     search.add_argument("--filter", type=_json_filter, default=None, help="JSON metadata filter")
     ask = sub.add_parser("ask", help="ask the agent: task, tool, answer and citations")
     ask.add_argument("question")
     common(ask)
-    ask.add_argument("-k", type=int, default=8, help="most passages handed to synthesis")
-    ask.add_argument("--budget", type=int, default=4000,
+    ask.add_argument("-k", type=_positive_int, default=8, help="most passages handed to synthesis")
+    ask.add_argument("--budget", type=_positive_int, default=4000,
                      help="characters of context handed to synthesis")
     ask.add_argument("--filter", type=_json_filter, default=None, help="JSON metadata filter")
     ask.add_argument("--no-auto-filter", action="store_true",
@@ -104,14 +113,14 @@ def _parser() -> argparse.ArgumentParser:
     tune.add_argument("--switch-to", type=Path, default=None, metavar="DIR",
                       help="re-embed the index with the model in DIR and switch to it (e.g. "
                            "the folder an interrupted fine-tune wrote: it resumes)")
-    tune.add_argument("--generate", type=int, default=None, metavar="N",
+    tune.add_argument("--generate", type=_positive_int, default=None, metavar="N",
                       help="have the chat model write a question for each of N children "
                            "(spread over the documents; cached in the index, never paid twice)")
     tune.add_argument("--llm-base-url", default=None,
                       help="OpenAI-compatible endpoint for --generate (or $RAG_AGENT_LLM_BASE_URL)")
     tune.add_argument("--llm-model", default=None, help="model name (or $RAG_AGENT_LLM_MODEL)")
-    tune.add_argument("--minutes", type=float, default=None, help="time budget of training")
-    tune.add_argument("--epochs", type=int, default=None,
+    tune.add_argument("--minutes", type=_positive_float, default=None, help="time budget of training")
+    tune.add_argument("--epochs", type=_positive_int, default=None,
                       help=f"passes over the pairs (default {MODEL_EPOCHS} for the model, "
                            f"{ADAPTER_EPOCHS} for --adapter)")
     tune.add_argument("--remove-adapter", action="store_true",
@@ -202,6 +211,28 @@ def _meta(pairs: list[str]) -> dict[str, object]:
     return out
 
 
+def _positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} must be 1 or more")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    """argparse type: a number above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} must be above 0")
+    return value
+
+
 def _json_filter(text: str) -> dict[str, Any]:
     """A --filter value: a JSON object (argparse turns the error into a usage message)."""
     example = """write it as a JSON object, like '{"year": 2023}' or '{"year": {"$gte": 2022}}'"""
@@ -219,10 +250,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from rag_agent.index.store import RagIndex
 
+    folder = getattr(args, "index", None) or default_index_dir()
     try:
         if args.command == "eval":
             return _eval(args)
-        folder = args.index or default_index_dir()
         if args.command == "ingest":
             missing = [p for p in args.paths if not Path(p).exists()]
             if missing and len(missing) == len(args.paths):
@@ -247,6 +278,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"error: no such file or folder: {', '.join(missing)}", file=sys.stderr)
                 return 1
             return 0
+        if args.command == "check":
+            return _check(folder, args)
         with RagIndex.open(folder, create=False, encoder=encoder_setting(args.encoder)) as index:
             if args.command == "stats":
                 print("\n".join(index.stats().lines()))
@@ -279,6 +312,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RagAgentError as exc:
         print(f"rag-agent: {exc}", file=sys.stderr)
         return 2
+    except sqlite3.DatabaseError as exc:  # damage found after opening
+        from rag_agent.index.store import unreadable
+
+        print(f"rag-agent: {unreadable(folder, exc)}", file=sys.stderr)
+        return 2
+
+
+def _check(folder: Path, args: argparse.Namespace) -> int:
+    """`rag-agent check`: 0 if every invariant holds, 1 if one fails (also: unreadable)."""
+    from rag_agent.errors import IndexCorruptError
+    from rag_agent.index.check import check_index, repair_index
+    from rag_agent.index.store import RagIndex
+
+    try:
+        index = RagIndex.open(folder, create=False, encoder=encoder_setting(args.encoder),
+                              read_only=None if args.repair else True)
+    except IndexCorruptError as exc:
+        print(f"problem: {exc}")
+        return 1
+    with index:
+        report = repair_index(index) if args.repair else check_index(index)
+    print("\n".join(report.lines()))
+    return 0 if report.ok else 1
 
 
 if __name__ == "__main__":

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 __all__ = [
     "ConfigError",
+    "IndexCorruptError",
     "IndexMismatchError",
     "InvalidFilterError",
     "MissingExtraError",
     "RagAgentError",
+    "ReadOnlyIndexError",
 ]
 
 
@@ -28,6 +30,15 @@ class InvalidFilterError(RagAgentError, ValueError):
 
 class IndexMismatchError(RagAgentError):
     """An index on disk was built with another embedding model or an unknown schema."""
+
+
+class IndexCorruptError(RagAgentError):
+    """An index's files cannot be read as an index (garbled, truncated or not an index)."""
+
+
+class ReadOnlyIndexError(RagAgentError):
+    """A write was asked of an index opened read-only (or in a folder this process cannot
+    write)."""
 
 
 class MissingExtraError(RagAgentError, ImportError):

@@ -3,6 +3,10 @@
 Everything the index needs from a model is the small `Embedder` surface: `encode` (normalized
 float32 rows), `count_tokens`, `dim`, `max_tokens` and a `model_id` stored with the index so that an
 index is never searched with vectors of another model.
+
+Every text reaches a model through `clean_texts` (lone surrogates become U+FFFD, control
+characters go): tokenizers raise TypeError on a lone surrogate, which a query gets from an
+invalid UTF-8 command-line argument ('\\udcff'), and one bad text must not fail a whole call.
 """
 
 from __future__ import annotations
@@ -18,12 +22,14 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from rag_agent.errors import ConfigError
+from rag_agent.ingest.clean import clean_text
 
 __all__ = [
     "MODEL_CARD",
     "Embedder",
     "LangChainEmbedder",
     "SentenceTransformerEmbedder",
+    "clean_texts",
     "default_model_path",
     "encoder_name",
     "encoder_setting",
@@ -79,6 +85,11 @@ def model_id_of(path: Path) -> str:
             raise ConfigError(f"{str(card)!r} is garbled; it must be a JSON object with "
                               "'model_id'") from None
     return path.name
+
+
+def clean_texts(texts: list[str]) -> list[str]:
+    """`texts` as a model can take them (`rag_agent.ingest.clean.clean_text` on each)."""
+    return [clean_text(t) for t in texts]
 
 
 def _normalize(rows: np.ndarray) -> np.ndarray:
@@ -140,7 +151,7 @@ class SentenceTransformerEmbedder(Embeddings):
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         rows = self.model.encode(
-            list(texts),
+            clean_texts(texts),
             batch_size=self.batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,
@@ -152,7 +163,7 @@ class SentenceTransformerEmbedder(Embeddings):
         """Word-piece counts including the two special tokens the model adds."""
         if not texts:
             return []
-        enc = self.model.tokenizer(list(texts), add_special_tokens=True, truncation=False)
+        enc = self.model.tokenizer(clean_texts(texts), add_special_tokens=True, truncation=False)
         return [len(ids) for ids in enc["input_ids"]]
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
@@ -186,12 +197,12 @@ class LangChainEmbedder:
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        rows = _normalize(np.asarray(self.embeddings.embed_documents(list(texts))))
+        rows = _normalize(np.asarray(self.embeddings.embed_documents(clean_texts(texts))))
         self._dim = rows.shape[1]
         return rows
 
     def encode_query(self, text: str) -> np.ndarray:
-        return _normalize(np.asarray([self.embeddings.embed_query(text)]))
+        return _normalize(np.asarray([self.embeddings.embed_query(clean_text(text))]))
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         """No tokenizer is known: estimate four characters a token, rounding up."""
@@ -240,7 +251,9 @@ def encoder_name(embedder: Any) -> str:
 
 
 def encode_query(embedder: Embedder, text: str) -> np.ndarray:
-    """One normalized query row, shaped (1, dim)."""
+    """One normalized query row, shaped (1, dim); the text is cleaned here too, for embedders
+    that are not ours."""
+    text = clean_text(text)
     special = getattr(embedder, "encode_query", None)
     if special is not None:
         return special(text)

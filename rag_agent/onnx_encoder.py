@@ -28,7 +28,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from rag_agent.errors import ConfigError, MissingExtraError
-from rag_agent.models import default_model_path, model_id_of
+from rag_agent.models import clean_texts, default_model_path, model_id_of
 
 __all__ = ["PRECISIONS", "OnnxEmbedder", "export_onnx"]
 
@@ -187,7 +187,7 @@ class OnnxEmbedder(Embeddings):
         """Normalized float32 rows; texts are batched in length order (less padding)."""
         if self._session is None:
             self._load()
-        texts = list(texts)
+        texts = clean_texts(texts)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
@@ -213,7 +213,7 @@ class OnnxEmbedder(Embeddings):
             return []
         if self._session is None:
             self._load()
-        enc = self._tokenizer(list(texts), add_special_tokens=True, truncation=False)
+        enc = self._tokenizer(clean_texts(texts), add_special_tokens=True, truncation=False)
         return [len(ids) for ids in enc["input_ids"]]
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:

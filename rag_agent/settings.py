@@ -41,6 +41,10 @@ class IndexConfig:
         batch_docs: most documents embedded together and committed in one transaction.
         batch_texts: a batch is also closed once its documents have this many texts to embed
             (larger batches pad less when the model sorts texts by length).
+        max_document_chars: a longer document is ingested as parts of at most this many
+            characters, cut at a paragraph break (`rag_agent.ingest.parts`), so memory is
+            bounded by a batch, not by a file. Not part of `split_key`: like the batch sizes
+            it may differ between runs (a source re-ingested with another limit is re-cut).
     """
 
     parent_chars: int = 1500
@@ -51,6 +55,7 @@ class IndexConfig:
     sentence_context: bool = True
     batch_docs: int = 256
     batch_texts: int = 4096
+    max_document_chars: int = 1_000_000
 
     def __post_init__(self) -> None:
         if self.parent_chars < 200:
@@ -61,6 +66,14 @@ class IndexConfig:
             raise ConfigError(f"sentence_max_chars={self.sentence_max_chars}; use 50 or more")
         if min(self.summary_sentences, self.batch_docs, self.batch_texts) < 1:
             raise ConfigError("summary_sentences, batch_docs and batch_texts must be at least 1")
+        if self.max_document_chars < 1000:
+            raise ConfigError(f"max_document_chars={self.max_document_chars} is too small; "
+                              "use 1000 or more")
+
+    def batching(self) -> dict[str, int]:
+        """The fields that only size the work of one run (not stored, free to change)."""
+        return {"batch_docs": self.batch_docs, "batch_texts": self.batch_texts,
+                "max_document_chars": self.max_document_chars}
 
     def split_key(self) -> dict[str, Any]:
         """The fields that change how text is cut (stored in the index, checked on open)."""

@@ -30,6 +30,7 @@ from rag_agent.ingest.split import (
     strip_list_marker,
     table_row_text,
 )
+from rag_agent.settings import DEFAULT_TENANT
 
 _SPEAKER = re.compile(r"^[\w .'’-]{1,40}:\s+")
 """A transcript's "Speaker: " prefix, which does not count as words of the sentence."""
@@ -69,14 +70,15 @@ def _stored(index: Any, doc: Document) -> list[tuple[str, np.ndarray]] | None:
     doc_id = meta.get("doc_id")
     if not doc_id or not hasattr(index, "sentence_rows"):
         return None
-    kind = meta.get("kind")
+    kind, tenant = meta.get("kind"), meta.get("tenant", DEFAULT_TENANT)
     if kind == "parent" and meta.get("parent_id"):
-        rows = index.sentence_rows(doc_id, parent_id=meta["parent_id"])
+        rows = index.sentence_rows(doc_id, parent_id=meta["parent_id"], tenant=tenant)
     elif meta.get("window_start") is not None and meta.get("window_end") is not None:
-        rows = index.sentence_rows(doc_id, int(meta["window_start"]), int(meta["window_end"]))
+        rows = index.sentence_rows(doc_id, int(meta["window_start"]), int(meta["window_end"]),
+                                   tenant=tenant)
     elif kind == "summary":
         text = doc.page_content
-        rows = [r for r in index.sentence_rows(doc_id) if r.text in text]
+        rows = [r for r in index.sentence_rows(doc_id, tenant=tenant) if r.text in text]
     else:
         return None
     return [(r.text, r.vector) for r in rows] or None

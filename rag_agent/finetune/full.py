@@ -90,7 +90,7 @@ def tune_model(index: Any, labelled: Sequence[LabelledQuery] = (), *,
     mined = [ids[:negatives] for ids in data.negatives] if data.negatives else [[] for _ in
                                                                                  data.pairs]
     texts = index.embedded_texts([p.unit_id for p in data.pairs if p.unit_id is not None]
-                                 + [u for ids in mined for u in ids])
+                                 + [u for ids in mined for u in ids], tenant=tenant)
     examples = [TrainingExample(p.query, texts.get(p.unit_id, p.positive) if p.unit_id
                                 is not None else p.positive,
                                 tuple(texts[u] for u in ids if u in texts))

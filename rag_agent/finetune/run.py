@@ -54,8 +54,9 @@ class AdapterRun:
         return out
 
 
-def _positives(index: Any, pairs: list[Pair]) -> np.ndarray:
-    stored = index.unit_vectors([p.unit_id for p in pairs if p.unit_id is not None])
+def _positives(index: Any, pairs: list[Pair], tenant: str) -> np.ndarray:
+    stored = index.unit_vectors([p.unit_id for p in pairs if p.unit_id is not None],
+                                tenant=tenant)
     given = [p.positive for p in pairs if p.unit_id is None or p.unit_id not in stored]
     embedded = dict(zip(given, index.embed_texts(given), strict=True)) if given else {}
     return np.stack([stored[p.unit_id] if p.unit_id in stored else embedded[p.positive]
@@ -78,7 +79,7 @@ def tune_adapter(index: Any, labelled: Sequence[LabelledQuery] = (), *,
     run = AdapterRun(len(pairs), data.missing)
     negatives = None
     if negative_ids is not None:
-        vectors = index.unit_vectors([u for c in negative_ids for u in c])
+        vectors = index.unit_vectors([u for c in negative_ids for u in c], tenant=tenant)
         negatives = np.stack([np.stack([vectors[u] for u in c])
                               for c in negative_ids]).astype(np.float32)
     bar = None
@@ -94,7 +95,7 @@ def tune_adapter(index: Any, labelled: Sequence[LabelledQuery] = (), *,
 
     try:
         adapter, run.training = train_adapter(
-            queries, _positives(index, pairs), model_id=index.embedder.model_id,
+            queries, _positives(index, pairs, tenant), model_id=index.embedder.model_id,
             negatives=negatives, epochs=epochs,
             seconds=None if minutes is None else minutes * 60, progress=tick, **training)
     finally:

@@ -14,15 +14,18 @@ before it existed gets it (filled from the stored text, nothing embedded) when f
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
-__all__ = ["FTS_TABLE", "SCHEMA_VERSION", "connect", "ensure_fts", "get_meta", "set_meta"]
+__all__ = ["DB_FILE", "FTS_TABLE", "SCHEMA_VERSION", "connect", "ensure_fts", "get_meta", "set_meta"]
 
 SCHEMA_VERSION = 2
+DB_FILE = "index.sqlite"
 FTS_TABLE = "units_fts"
 
 _SCHEMA = """
@@ -89,12 +92,29 @@ _FTS = (
 
 
 def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
-    """Open (creating if needed) the index database with durable, crash-safe settings."""
+    """Open (creating if needed) the index database with durable, crash-safe settings.
+
+    `readonly` writes nothing, not even the schema or the journal mode. In a folder this process
+    cannot write, where SQLite cannot make the WAL's shared-memory file, it opens the file as
+    immutable (nobody can be writing it from here either).
+    """
     if readonly:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+        conn = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None,
+                               timeout=30)
+        try:
+            conn.execute("SELECT count(*) FROM meta").fetchone()
+        except sqlite3.OperationalError:
+            conn.close()
+            if os.access(path.parent, os.W_OK):
+                raise
+            conn = sqlite3.connect(uri + "&immutable=1", uri=True, check_same_thread=False,
+                                   isolation_level=None)
     else:
-        conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
+        conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None,
+                               timeout=30)
+        conn.execute("PRAGMA busy_timeout=30000")  # before anything that locks: a concurrent
+        conn.execute("PRAGMA journal_mode=WAL")    # opener may be creating the same index
         conn.execute("PRAGMA synchronous=FULL")
         conn.executescript(_SCHEMA)
         conn.execute(

@@ -1,4 +1,10 @@
-"""SQLite-backed LangChain stores, so a `MultiVectorRetriever` can read parents from the index."""
+"""SQLite-backed LangChain stores, so a `MultiVectorRetriever` can read parents from the index.
+
+`SQLiteDocStore` and `SQLiteStringStore` are plain key-value stores over one namespace of the
+`kv` table. The index's parents are read through `TenantDocStore`, which sees only the parents
+of one tenant's documents: an id of another tenant's parent reads as missing, so an application
+that forwards ids from its users cannot leak another tenant's text.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,10 @@ from typing import Any, Generic, TypeVar
 from langchain_core.documents import Document
 from langchain_core.stores import BaseStore
 
-__all__ = ["SQLiteDocStore", "SQLiteStringStore", "document_to_json", "json_to_document"]
+from rag_agent.errors import ConfigError
+
+__all__ = ["SQLiteDocStore", "SQLiteStringStore", "TenantDocStore", "document_to_json",
+           "json_to_document"]
 
 V = TypeVar("V")
 
@@ -121,3 +130,55 @@ class SQLiteStringStore(_SQLiteStore[str]):
 
     def _load(self, raw: str) -> Any:
         return json.loads(raw)
+
+
+class TenantDocStore(BaseStore[str, Document]):
+    """The index's parents of one tenant, as a read-only LangChain `BaseStore`.
+
+    Parents are written and deleted with their documents (`RagIndex.add_documents`,
+    `delete_source`), never one by one, so `mset` and `mdelete` refuse.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, tenant: str, lock: threading.RLock,
+                 namespace: str = "parent") -> None:
+        self.conn = conn
+        self.tenant = tenant
+        self.lock = lock
+        self.namespace = namespace
+
+    def mget(self, keys: Sequence[str]) -> list[Document | None]:
+        found: dict[str, str] = {}
+        with self.lock:
+            for i in range(0, len(keys), 500):
+                chunk = list(keys[i:i + 500])
+                rows = self.conn.execute(
+                    "SELECT kv.key, kv.value FROM kv JOIN documents d ON d.doc_id = kv.doc_id "
+                    f"WHERE kv.namespace = ? AND d.tenant = ? AND kv.key IN "
+                    f"({','.join('?' * len(chunk))})", (self.namespace, self.tenant, *chunk))
+                found.update(rows.fetchall())
+        return [json_to_document(found[k]) if k in found else None for k in keys]
+
+    def mset(self, key_value_pairs: Sequence[tuple[str, Document]]) -> None:
+        raise ConfigError("the index's parents are written with their documents: use "
+                          "RagIndex.add_documents (or add_paths)")
+
+    def mdelete(self, keys: Sequence[str]) -> None:
+        raise ConfigError("the index's parents are deleted with their documents: use "
+                          "RagIndex.delete_source")
+
+    def write(self, pairs: Sequence[tuple[str, Document]], doc_id: str) -> None:
+        """Upsert the parents of `doc_id` (a document of this tenant inserted in the caller's
+        open transaction)."""
+        self.conn.executemany(
+            "INSERT INTO kv VALUES (?, ?, ?, ?) ON CONFLICT(namespace, key) "
+            "DO UPDATE SET value = excluded.value, doc_id = excluded.doc_id",
+            [(self.namespace, k, doc_id, document_to_json(v)) for k, v in pairs])
+
+    def yield_keys(self, *, prefix: str | None = None) -> Iterator[str]:
+        with self.lock:
+            rows = self.conn.execute(
+                "SELECT kv.key FROM kv JOIN documents d ON d.doc_id = kv.doc_id WHERE "
+                "kv.namespace = ? AND d.tenant = ? AND substr(kv.key, 1, ?) = ? ORDER BY kv.key",
+                (self.namespace, self.tenant, len(prefix or ""), prefix or "")).fetchall()
+        for (key,) in rows:
+            yield key

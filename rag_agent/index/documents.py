@@ -25,6 +25,7 @@ class DocumentReader:
     conn: Any
     lock: Any
     docstore: Any
+    docstore_for: Any
     embedder: Any
     dim: int
     config: Any
@@ -77,7 +78,7 @@ class DocumentReader:
             ).fetchall()
         found = {}
         for doc_id, source_id, title, meta, n_parents in rows:
-            parents = self.docstore.mget([f"{doc_id}:p{i}" for i in range(n_parents)])
+            parents = self.docstore_for(tenant).mget([f"{doc_id}:p{i}" for i in range(n_parents)])
             text = "\n\n".join(p.page_content for p in parents if p is not None)
             stored = {**json.loads(meta), "source_id": source_id, "title": title}
             found[source_id] = Document(page_content=text, id=source_id,

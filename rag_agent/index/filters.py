@@ -143,5 +143,6 @@ def _compile_op(field: str, path: str, op: str, value: Any, column: str) -> tupl
         kind = "json_type({c}, ?) = 'text'"
     else:
         kind = "json_type({c}, ?) IN ('integer', 'real')"
-    sql = f"({kind.format(c=column)} AND json_extract({column}, ?) {_RANGE[op]} ?)"
+    # coalesce: a missing field gives NULL here, and NOT NULL would drop it from a $not
+    sql = f"coalesce(({kind.format(c=column)} AND json_extract({column}, ?) {_RANGE[op]} ?), 0)"
     return sql, [path, path, bound]

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rag_agent.index.filters import Filter, compile_filter
+from rag_agent.ingest.clean import clean_text
 
 __all__ = ["STOPWORDS", "document_frequency", "fts_query", "keyword_ids", "query_words"]
 
@@ -81,8 +82,9 @@ def keyword_ids(
 
 
 def query_words(text: str) -> list[str]:
-    """The words of `text` a keyword search looks for (stop words and punctuation dropped)."""
-    words = [_POSSESSIVE.sub("", w) for w in text.split()]
+    """The words of `text` a keyword search looks for (stop words and punctuation dropped;
+    lone surrogates, as from undecodable command-line bytes, made U+FFFD first)."""
+    words = [_POSSESSIVE.sub("", w) for w in clean_text(text).split()]
     return list(dict.fromkeys(w for w in words
                               if any(ch.isalnum() for ch in w) and not _is_stopword(w)))
 

@@ -48,12 +48,16 @@ def card_record(folder: Path) -> dict[str, Any]:
 
 
 def settle(folder: Path, conn: Any, embedder: Any, encoder: str | None,
-           config: IndexConfig | None) -> tuple[Embedder, IndexConfig, int]:
+           config: IndexConfig | None, *, read_only: bool = False
+           ) -> tuple[Embedder, IndexConfig, int]:
     """(embedder, config, dim) of the index in `folder`: a new index records them; an existing
     one refuses another model (`IndexMismatchError`) or other split settings (`ConfigError`)."""
     emb = open_embedder(folder, conn, embedder, encoder)
     stored_model = db.get_meta(conn, "model_id")
     stored_split = db.get_meta(conn, "split")
+    if stored_model is None and read_only:
+        raise ConfigError(f"index {str(folder)!r} has never been written, so it cannot be "
+                          "opened read-only; ingest into it first")
     if stored_model is None:
         config = config or IndexConfig()
         with db.write(conn):
@@ -71,6 +75,5 @@ def settle(folder: Path, conn: Any, embedder: Any, encoder: str | None,
     if config is not None and config.split_key() != stored.split_key():
         raise ConfigError(stored.mismatch(config, folder))
     batching = config or stored
-    config = IndexConfig.from_stored(stored_split, batch_docs=batching.batch_docs,
-                                     batch_texts=batching.batch_texts)
+    config = IndexConfig.from_stored(stored_split, **batching.batching())
     return emb, config, int(db.get_meta(conn, "dim"))

@@ -110,24 +110,30 @@ class IndexReader(SentenceReader, DocumentReader):
             return None
         return min(counts) / total
 
-    def unit_vectors(self, unit_ids: Sequence[int]) -> dict[int, np.ndarray]:
-        """Stored vectors of these units (ids that no longer exist are left out)."""
+    def unit_vectors(self, unit_ids: Sequence[int], *,
+                     tenant: str = DEFAULT_TENANT) -> dict[int, np.ndarray]:
+        """Stored vectors of the tenant's units among these ids (others, and ids that no longer
+        exist, are left out)."""
         ids = [int(i) for i in unit_ids]
         if not ids:
             return {}
         with self.lock:
             rows = self.conn.execute(
-                f"SELECT id, vector FROM units WHERE id IN ({','.join('?' * len(ids))})", ids)
+                "SELECT u.id, u.vector FROM units u JOIN documents d ON d.doc_id = u.doc_id "
+                f"WHERE d.tenant = ? AND u.id IN ({','.join('?' * len(ids))})", [tenant, *ids])
             return {i: np.frombuffer(v, dtype=np.float32) for i, v in rows}
 
-    def embedded_texts(self, unit_ids: Sequence[int]) -> dict[int, str]:
-        """What was embedded for these units (their text under the document header where the
-        split settings put one); extractive summaries, which embed no text, are left out."""
+    def embedded_texts(self, unit_ids: Sequence[int], *,
+                       tenant: str = DEFAULT_TENANT) -> dict[int, str]:
+        """What was embedded for the tenant's units among these ids (their text under the
+        document header where the split settings put one); extractive summaries, which embed
+        no text, and other tenants' units are left out."""
         if not unit_ids:
             return {}
         with self.lock:
+            own = self.unit_vectors(unit_ids, tenant=tenant)
             units = unit_texts(self.conn, self.config, self.embedder.count_tokens,
-                               unit_ids=unit_ids)
+                               unit_ids=list(own))
         return {u.unit_id: u.embedded for u in units if u.embedded is not None}
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:

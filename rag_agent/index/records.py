@@ -76,6 +76,10 @@ class IngestReport:
     summaries: int = 0
     embedded: int = 0
     reused_vectors: int = 0
+    deleted: int = 0
+    """Stored documents removed because their source no longer has them (a part beyond its new
+    last part, its parts once it fits in one document, or its single document once it has
+    parts)."""
     seconds: float = 0.0
     skipped: list[Skipped] = field(default_factory=list)
     warnings: list[Skipped] = field(default_factory=list)
@@ -84,7 +88,8 @@ class IngestReport:
 
     @property
     def documents(self) -> int:
-        """Documents written (added or updated)."""
+        """Documents written (added or updated). A source ingested as parts counts once per
+        part written (so do `added`, `updated` and `unchanged`)."""
         return self.added + self.updated
 
     @property
@@ -106,6 +111,9 @@ class IngestReport:
             f"time: {self.seconds:.1f} s, {self.units_per_second:.1f} units/s",
             f"skipped: {len(self.skipped)}",
         ]
+        if self.deleted:
+            lines.insert(1, f"removed {self.deleted} stale documents (parts a source no "
+                         "longer has)")
         lines += [f"  - {s.source}: {s.reason}" for s in self.skipped]
         if self.warnings:
             lines.append(f"warnings: {len(self.warnings)}")

@@ -19,14 +19,15 @@ from langchain_core.documents import Document
 from rag_agent.errors import IndexMismatchError
 from rag_agent.index import db
 from rag_agent.index.records import IngestReport
+from rag_agent.ingest.parts import family_range
 
 if TYPE_CHECKING:
     from rag_agent.index.store import RagIndex
     from rag_agent.index.writer import Pending
 
 __all__ = [
-    "commit_batch", "delete_documents", "existing_hashes", "text_hash", "transaction",
-    "vectors_by_hash",
+    "commit_batch", "delete_documents", "existing_hashes", "family_documents", "text_hash",
+    "transaction", "vectors_by_hash",
 ]
 
 
@@ -48,15 +49,27 @@ def existing_hashes(conn: sqlite3.Connection, tenant: str,
     return out
 
 
+def family_documents(conn: sqlite3.Connection, tenant: str, source: str) -> dict[str, str]:
+    """source id -> doc id of what the tenant holds of `source`: itself and its parts."""
+    lo, hi = family_range(source)
+    rows = conn.execute(
+        "SELECT source_id, doc_id FROM documents WHERE tenant = ? AND (source_id = ? OR "
+        "(source_id >= ? AND source_id < ?))", (tenant, source, lo, hi))
+    return dict(rows.fetchall())
+
+
 def vectors_by_hash(conn: sqlite3.Connection, hashes: set[bytes]) -> dict[bytes, np.ndarray]:
     """Stored vectors of sentences and children whose embedded text has one of these hashes."""
     out: dict[bytes, np.ndarray] = {}
     items = list(hashes)
     for i in range(0, len(items), 500):
         chunk = items[i:i + 500]
+        # One row per hash, chosen on the index alone: a text repeated in many documents (the
+        # parts of a file made of repeated blocks) must not read every copy of its vector.
         rows = conn.execute(
-            "SELECT text_hash, vector FROM units WHERE kind != 'summary' AND text_hash IN "
-            f"({','.join('?' * len(chunk))})", chunk)
+            "SELECT text_hash, vector FROM units WHERE kind != 'summary' AND id IN (SELECT "
+            "min(id) FROM units WHERE text_hash IN "
+            f"({','.join('?' * len(chunk))}) GROUP BY text_hash)", chunk)
         out.update({h: np.frombuffer(v, dtype=np.float32) for h, v in rows})
     return out
 
@@ -81,6 +94,7 @@ def transaction(index: RagIndex, body: Callable[[], None],
                  added: dict[str, list], removed: dict[str, list[int]]) -> None:
     """Run `body` in one write transaction that bumps the generation, then update FAISS."""
     conn = index.conn
+    index.ensure_writable()
     with index.lock:
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -114,6 +128,15 @@ def commit_batch(
     def body() -> None:
         next_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM units").fetchone()[0]
         for p, vecs in zip(pending, vectors, strict=True):
+            # What the source holds now, read inside this transaction: another writer may have
+            # committed it since the batch was planned. The last writer wins; the same content
+            # committed by another writer is already there.
+            current = conn.execute("SELECT doc_id FROM documents WHERE tenant = ? AND "
+                                   "source_id = ?", (tenant, p.doc.source_id)).fetchone()
+            p.old_doc_id = current[0] if current else None
+            if p.old_doc_id == p.doc_id:
+                p.raced = True
+                continue
             if p.old_doc_id is not None:
                 for kind, ids in _delete_doc(conn, p.old_doc_id).items():
                     removed[kind] += ids
@@ -130,6 +153,10 @@ def commit_batch(
 
     transaction(index, body, added, removed)
     for p in pending:
+        if p.raced:
+            report.unchanged += 1
+            report.acknowledged.append(p.doc_id)
+            continue
         report.updated += p.old_doc_id is not None
         report.added += p.old_doc_id is None
         report.parents += len(p.split.parents)
@@ -156,7 +183,7 @@ def _insert_doc(index: RagIndex, p: Pending, tenant: str) -> None:
             metadata={**meta, "doc_id": p.doc_id, "parent_id": pid, "position": i,
                       "start": span.start, "end": span.end, "tenant": tenant},
         )))
-    index.docstore.write(parents, doc_id=p.doc_id)
+    index.docstore_for(tenant).write(parents, doc_id=p.doc_id)
 
 
 def _delete_doc(conn: Any, doc_id: str) -> dict[str, list[int]]:

@@ -26,27 +26,33 @@ class SentenceReader:
     def _sync(self) -> None:
         raise NotImplementedError
 
-    def sentences(self, doc_id: str, first: int, last: int) -> list[tuple[int, str]]:
-        """(position, text) of a document's sentences `first..last` inclusive, in order."""
+    def sentences(self, doc_id: str, first: int, last: int, *,
+                  tenant: str = DEFAULT_TENANT) -> list[tuple[int, str]]:
+        """(position, text) of a document's sentences `first..last` inclusive, in order; a
+        document of another tenant reads as empty."""
         with self.lock:
             return self.conn.execute(
-                "SELECT position, text FROM units WHERE doc_id = ? AND kind = 'sentence' AND "
-                "position BETWEEN ? AND ? ORDER BY position", (doc_id, first, last)).fetchall()
+                "SELECT u.position, u.text FROM units u JOIN documents d ON d.doc_id = u.doc_id "
+                "WHERE u.doc_id = ? AND d.tenant = ? AND u.kind = 'sentence' AND u.position "
+                "BETWEEN ? AND ? ORDER BY u.position", (doc_id, tenant, first, last)).fetchall()
 
     def sentence_rows(self, doc_id: str, first: int | None = None, last: int | None = None, *,
-                      parent_id: str | None = None) -> list[StoredSentence]:
+                      parent_id: str | None = None,
+                      tenant: str = DEFAULT_TENANT) -> list[StoredSentence]:
         """A document's stored sentences with their vectors, in order: positions
-        `first..last` inclusive, or those of one parent, or (neither given) all of them."""
-        sql = "SELECT position, text, vector FROM units WHERE doc_id = ? AND kind = 'sentence'"
-        args: list[Any] = [doc_id]
+        `first..last` inclusive, or those of one parent, or (neither given) all of them; a
+        document of another tenant reads as empty."""
+        sql = ("SELECT u.position, u.text, u.vector FROM units u JOIN documents d ON d.doc_id = "
+               "u.doc_id WHERE u.doc_id = ? AND d.tenant = ? AND u.kind = 'sentence'")
+        args: list[Any] = [doc_id, tenant]
         if first is not None or last is not None:
-            sql += " AND position BETWEEN ? AND ?"
+            sql += " AND u.position BETWEEN ? AND ?"
             args += [first if first is not None else 0, last if last is not None else 1 << 62]
         if parent_id is not None:
-            sql += " AND parent_id = ?"
+            sql += " AND u.parent_id = ?"
             args.append(parent_id)
         with self.lock:
-            rows = self.conn.execute(sql + " ORDER BY position", args).fetchall()
+            rows = self.conn.execute(sql + " ORDER BY u.position", args).fetchall()
         return [StoredSentence(p, t, np.frombuffer(v, dtype=np.float32)) for p, t, v in rows]
 
     def sentence_scores(self, query: np.ndarray, doc_ids: Sequence[str], *,
@@ -133,16 +139,19 @@ class SentenceReader:
                 f"({','.join('?' * len(ids))})", [tenant, *ids]).fetchall()
         return {int(i): np.frombuffer(v, dtype=np.float32) for i, v in rows}
 
-    def sentence_lengths(self, doc_ids: Sequence[str]) -> dict[str, np.ndarray]:
-        """Characters of every sentence of these documents, by position (no vectors read)."""
+    def sentence_lengths(self, doc_ids: Sequence[str], *,
+                         tenant: str = DEFAULT_TENANT) -> dict[str, np.ndarray]:
+        """Characters of every sentence of these documents (the tenant's only), by position
+        (no vectors read)."""
         ids = list(dict.fromkeys(doc_ids))
         if not ids:
             return {}
         rows: dict[str, list[tuple[int, int]]] = {d: [] for d in ids}
         with self.lock:
             for doc_id, position, size in self.conn.execute(
-                    "SELECT doc_id, position, length(text) FROM units WHERE kind = 'sentence' "
-                    f"AND doc_id IN ({','.join('?' * len(ids))})", ids):
+                    "SELECT u.doc_id, u.position, length(u.text) FROM units u JOIN documents d "
+                    "ON d.doc_id = u.doc_id WHERE u.kind = 'sentence' AND d.tenant = ? AND "
+                    f"u.doc_id IN ({','.join('?' * len(ids))})", [tenant, *ids]):
                 rows[doc_id].append((position, size))
         out = {}
         for doc_id, pairs in rows.items():

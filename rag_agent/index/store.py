@@ -12,6 +12,7 @@ collection, named by the generation it holds (`summary-12.faiss`, `child-12.fais
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -20,15 +21,16 @@ from typing import Any
 import numpy as np
 from langchain_core.documents import Document
 
-from rag_agent.errors import ConfigError
+from rag_agent.errors import ConfigError, IndexCorruptError, ReadOnlyIndexError
 from rag_agent.index import db
 from rag_agent.index.adapter import QueryAdapter, install, installed, uninstall
-from rag_agent.index.docstore import SQLiteDocStore, SQLiteStringStore
+from rag_agent.index.db import DB_FILE
+from rag_agent.index.docstore import SQLiteStringStore, TenantDocStore
 from rag_agent.index.model_switch import follow_switch, switch_model
 from rag_agent.index.opening import settle
 from rag_agent.index.reader import IndexReader
 from rag_agent.index.records import IngestReport
-from rag_agent.index.rows import delete_documents
+from rag_agent.index.rows import delete_documents, family_documents
 from rag_agent.index.vectors import VectorCollection, load_collections, save_collections
 from rag_agent.index.writer import ingest
 from rag_agent.ingest.loaders import (
@@ -40,12 +42,27 @@ from rag_agent.ingest.loaders import (
     with_metadata,
 )
 from rag_agent.ingest.metadata import enrich, make_extractors
+from rag_agent.ingest.parts import as_parts
 from rag_agent.models import Embedder
 from rag_agent.settings import DEFAULT_TENANT, IndexConfig
 
-__all__ = ["RagIndex"]
+__all__ = ["RagIndex", "unreadable"]
 
-DB_FILE = "index.sqlite"
+
+
+def unreadable(folder: Path, exc: sqlite3.DatabaseError) -> Exception:
+    """The clear error for a database that cannot be opened or read as an index."""
+    why = str(exc)
+    if "readonly" in why:
+        return ReadOnlyIndexError(f"index {str(folder)!r} cannot be written ({why}); open it "
+                                  "with read_only=True, or from a user who may write it")
+    if isinstance(exc, sqlite3.OperationalError) and "malformed" not in why:
+        return ConfigError(f"index {str(folder)!r}: {DB_FILE} cannot be opened ({why}); check "
+                           "that the path is a readable index folder")
+    return IndexCorruptError(
+        f"index {str(folder)!r} is damaged: {DB_FILE} cannot be read ({why}). Restore the "
+        f"folder from a backup, or ingest the sources again into a new folder; "
+        f"'rag-agent check --index {folder}' tells what else is wrong")
 
 
 class RagIndex(IndexReader):
@@ -53,8 +70,11 @@ class RagIndex(IndexReader):
 
     def __init__(self, path: Path, conn: Any, embedder: Embedder, config: IndexConfig,
                  dim: int, summarizer: Any = None, encoder: str | None = None,
-                 follow: bool = False) -> None:
+                 follow: bool = False, read_only: bool = False) -> None:
         self.path = path
+        self.read_only = read_only
+        """True if opened read-only: nothing is written, not even the FAISS files (a stale
+        collection is rebuilt in memory), and every write raises `ReadOnlyIndexError`."""
         self.conn = conn
         self.embedder = embedder
         self.config = config
@@ -67,7 +87,8 @@ class RagIndex(IndexReader):
         """True if the index chose its model (no embedder passed): a switch by another process
         is followed; else it is refused."""
         self.lock = threading.RLock()
-        self.docstore = SQLiteDocStore(conn, "parent", self.lock)
+        self.docstore = TenantDocStore(conn, DEFAULT_TENANT, self.lock)
+        """The default tenant's parents (`docstore_for` gives another tenant's)."""
         self.cache = SQLiteStringStore(conn, "cache", self.lock)
         self._closed = False
         self._queries: dict[str, np.ndarray] = {}
@@ -95,6 +116,7 @@ class RagIndex(IndexReader):
         summarizer: Any = None,
         create: bool = True,
         encoder: str | None = None,
+        read_only: bool | None = None,
     ) -> RagIndex:
         """Open the index in `path`, creating it unless `create` is False.
 
@@ -107,20 +129,48 @@ class RagIndex(IndexReader):
             encoder: with `embedder=None`, what runs the index's model: "torch", "onnx" or
                 "onnx-int8" (`rag_agent.models.named_encoder`); default: the one the index
                 records for a switched model, else torch.
+            read_only: open for reading only (serving replicas): nothing is written. Default:
+                read-only exactly when this process cannot write the folder or its database.
+
+        Raises:
+            IndexCorruptError: the database file is garbled, truncated or not an index.
         """
         folder = Path(path)
-        if not (folder / DB_FILE).exists():
-            if not create:
+        exists = (folder / DB_FILE).exists()
+        if read_only is None:
+            read_only = exists and not all(os.access(p, os.W_OK) for p in (folder,
+                                                                         folder / DB_FILE))
+        if not exists:
+            if not create or read_only:
                 raise ConfigError(f"no index at {str(folder)!r}; create one with "
                                   f"'rag-agent ingest PATH --index {folder}'")
             folder.mkdir(parents=True, exist_ok=True)
-        conn = db.connect(folder / DB_FILE)
         try:
-            emb, config, dim = settle(folder, conn, embedder, encoder, config)
-        except BaseException:
-            conn.close()
-            raise
-        return cls(folder, conn, emb, config, dim, summarizer, encoder, embedder is None)
+            conn = db.connect(folder / DB_FILE, readonly=read_only)
+            try:
+                emb, config, dim = settle(folder, conn, embedder, encoder, config,
+                                          read_only=read_only)
+                return cls(folder, conn, emb, config, dim, summarizer, encoder,
+                           embedder is None, read_only)
+            except BaseException:
+                conn.close()
+                raise
+        except sqlite3.DatabaseError as exc:
+            raise unreadable(folder, exc) from exc
+
+    def docstore_for(self, tenant: str) -> TenantDocStore:
+        """The parents of `tenant`'s documents as a read-only LangChain `BaseStore` (an id of
+        another tenant's parent reads as None)."""
+        if tenant == DEFAULT_TENANT:
+            return self.docstore
+        return TenantDocStore(self.conn, tenant, self.lock)
+
+    def ensure_writable(self) -> None:
+        """Raise `ReadOnlyIndexError` if this index is open read-only."""
+        if self.read_only:
+            raise ReadOnlyIndexError(f"index {str(self.path)!r} is open read-only; write to it "
+                                     "from a process that opens it with read_only=False (and "
+                                     "can write its folder)")
 
     # ----- writing -------------------------------------------------------------------------
     def add_paths(
@@ -145,15 +195,18 @@ class RagIndex(IndexReader):
                 opening), an `LLMMetadataExtractor`, any callable `SourceDocument -> dict`, or
                 a list of these.
         """
+        self.ensure_writable()
         report = IngestReport()
         files = discover(paths, report.skipped)
-        docs = iter_documents(files, report.skipped, encoding=encoding)
+        docs = iter_documents(files, report.skipped, encoding=encoding,
+                              warnings=report.warnings,
+                              max_chars=self.config.max_document_chars)
         if template or extract:
             docs = enrich(docs, report.warnings, template=template,
                           extractors=make_extractors(extract))
         if metadata:
             docs = (with_metadata(d, metadata) for d in docs)
-        total = estimate_documents(files) if progress else None
+        total = estimate_documents(files, self.config.max_document_chars) if progress else None
         return self._ingest(docs, tenant, report, progress, total, on_commit)
 
     def add_documents(
@@ -169,15 +222,19 @@ class RagIndex(IndexReader):
         """Ingest documents already in memory (LangChain `Document`s need an id or 'source').
 
         `template` is matched against each document's 'source' metadata (else its source id);
-        `extract` as in `add_paths`.
+        `extract` as in `add_paths`. A text longer than `IndexConfig.max_document_chars` is
+        ingested as parts, as a large file is.
         """
+        self.ensure_writable()
         report = IngestReport()
-        items = [as_source_document(d, n) for n, d in enumerate(docs)]
+        items = [as_source_document(d, n, report.warnings) for n, d in enumerate(docs)]
         if template or extract:
             items = list(enrich(items, report.warnings, template=template,
                                 extractors=make_extractors(extract)))
-        total = len(items) if progress else None
-        return self._ingest(iter(items), tenant, report, progress, total, on_commit)
+        limit = self.config.max_document_chars
+        total = sum(-(-len(d.text) // limit) or 1 for d in items) if progress else None
+        parts = (part for doc in items for part in as_parts(doc, limit))
+        return self._ingest(parts, tenant, report, progress, total, on_commit)
 
     def _ingest(self, docs: Iterable[SourceDocument], tenant: str, report: IngestReport,
                 progress: bool, total: int | None, on_commit: Any) -> IngestReport:
@@ -195,13 +252,13 @@ class RagIndex(IndexReader):
         return report
 
     def delete_source(self, source_id: str, *, tenant: str = DEFAULT_TENANT) -> int:
-        """Delete a source's document and every unit it had; returns units removed (0: none)."""
-        rows = self.conn.execute(
-            "SELECT doc_id FROM documents WHERE tenant = ? AND source_id = ?", (tenant, source_id)
-        ).fetchall()
-        if not rows:
+        """Delete a source's document (or all its parts) and every unit it had; returns units
+        removed (0: none)."""
+        self.ensure_writable()
+        doc_ids = list(family_documents(self.conn, tenant, source_id).values())
+        if not doc_ids:
             return 0
-        removed = delete_documents(self, [r[0] for r in rows])
+        removed = delete_documents(self, doc_ids)
         self.save()
         return removed
 
@@ -210,12 +267,14 @@ class RagIndex(IndexReader):
         embeddings), atomically; see `rag_agent.index.migrate`. Returns a `MigrationReport`."""
         from rag_agent.index.migrate import migrate_sentence_context
 
+        self.ensure_writable()
         return migrate_sentence_context(self, progress=progress)
 
     def install_adapter(self, adapter: QueryAdapter) -> None:
         """Make `adapter` (a `QueryAdapter` for this index's model) map every query vector
         from now on, in this process and in every process that opens the index later; a crash
         mid-way leaves the old adapter (or none) in use (`index.adapter.install`)."""
+        self.ensure_writable()
         if adapter.model_id != self.embedder.model_id or adapter.dim != self.dim:
             raise ConfigError(f"adapter was trained for {adapter.model_id!r} ({adapter.dim} "
                               f"dims); this index uses {self.embedder.model_id!r} ({self.dim})")
@@ -225,6 +284,7 @@ class RagIndex(IndexReader):
 
     def remove_adapter(self) -> bool:
         """Stop mapping query vectors (the file is deleted); False if none was installed."""
+        self.ensure_writable()
         with self.lock:
             removed = uninstall(self.conn, self.path)
             self.adapter = None
@@ -237,6 +297,7 @@ class RagIndex(IndexReader):
         `encoder`, default this index's; or an `Embedder`) and make it the index's model in one
         commit; a process killed before it leaves the old model in use, and running the switch
         again resumes it. See `rag_agent.index.model_switch`; returns a `SwitchReport`."""
+        self.ensure_writable()
         return switch_model(self, model, encoder=encoder, record=record, progress=progress)
 
     def adopt_model(self, embedder: Embedder) -> None:
@@ -250,13 +311,12 @@ class RagIndex(IndexReader):
 
     def adopt_split(self, split: dict[str, Any]) -> None:
         """Use the split settings a committed migration stored (called by the migration)."""
-        self.config = IndexConfig.from_stored(split, batch_docs=self.config.batch_docs,
-                                              batch_texts=self.config.batch_texts)
+        self.config = IndexConfig.from_stored(split, **self.config.batching())
 
     def save(self) -> None:
         """Write the FAISS files if they are behind SQLite (atomic; safe to call any time)."""
         with self.lock:
-            if self._generation != self._saved_generation:
+            if not self.read_only and self._generation != self._saved_generation:
                 save_collections(self.path, self.collections, self._generation)
                 self._saved_generation = self._generation
                 self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # fold the WAL back in

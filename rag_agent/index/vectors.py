@@ -2,13 +2,16 @@
 
 Each collection maps SQLite unit ids to vectors (`IndexIDMap2` over `IndexFlatIP`). Files are
 named by the SQLite generation they hold (`child-12.faiss`), written to a temporary name, fsynced
-and renamed; then the sidecar `vectors.json` is replaced to point at them. A collection whose
-sidecar generation or size does not match SQLite is rebuilt from the vectors stored there.
+and renamed; then the sidecar `vectors.json` is replaced to point at them with each file's
+SHA-256. A collection whose sidecar generation, checksum or size does not match SQLite is rebuilt
+from the vectors stored there, so bytes garbled on disk never reach a search.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import os
 import sqlite3
 from collections.abc import Callable, Iterable
@@ -17,10 +20,11 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-__all__ = ["KINDS", "VectorCollection", "load_collections", "save_collections"]
+__all__ = ["KINDS", "VectorCollection", "load_collections", "save_collections", "saved_generation"]
 
 KINDS = ("summary", "child", "sentence")
 SIDECAR = "vectors.json"
+log = logging.getLogger(__name__)
 
 
 class VectorCollection:
@@ -85,6 +89,19 @@ def _rebuild(conn: sqlite3.Connection, kind: str, dim: int) -> VectorCollection:
     return coll
 
 
+def _sidecar(folder: Path) -> dict:
+    try:
+        data = json.loads((folder / SIDECAR).read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def saved_generation(folder: Path) -> int | None:
+    """The generation the FAISS files in `folder` hold (None: none saved)."""
+    return _sidecar(folder).get("generation")
+
+
 def load_collections(
     folder: Path, conn: sqlite3.Connection, dim: int, generation: int
 ) -> tuple[dict[str, VectorCollection], list[str]]:
@@ -92,22 +109,16 @@ def load_collections(
 
     Call inside a read transaction so that `generation` and the unit rows are one snapshot.
     """
-    try:
-        sidecar = json.loads((folder / SIDECAR).read_text())
-    except (OSError, ValueError):
-        sidecar = {}
+    sidecar = _sidecar(folder)
     counts = dict(conn.execute("SELECT kind, count(*) FROM units GROUP BY kind").fetchall())
     out: dict[str, VectorCollection] = {}
     rebuilt: list[str] = []
     for kind in KINDS:
         coll = None
         if sidecar.get("generation") == generation:
-            try:
-                index = faiss.read_index(str(folder / _file(kind, generation)))
-                if index.ntotal == counts.get(kind, 0) and index.d == dim:
-                    coll = VectorCollection(kind, dim, index)
-            except RuntimeError:  # missing (removed by a newer save) or unreadable
-                coll = None
+            index = _read_checked(folder / _file(kind, generation), sidecar)
+            if index is not None and index.ntotal == counts.get(kind, 0) and index.d == dim:
+                coll = VectorCollection(kind, dim, index)
         if coll is None:
             coll = _rebuild(conn, kind, dim)
             rebuilt.append(kind)
@@ -115,8 +126,31 @@ def load_collections(
     return out, rebuilt
 
 
+def _read_checked(path: Path, sidecar: dict) -> faiss.Index | None:
+    """The FAISS index in `path` if its bytes have the SHA-256 the sidecar recorded; else None
+    (missing, removed by a newer save, garbled, or saved before checksums were recorded)."""
+    expected = (sidecar.get("sha256") or {}).get(path.name)
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    if expected is None or hashlib.sha256(raw).hexdigest() != expected:
+        if expected is not None:
+            log.warning("%s does not match its checksum; rebuilding it from SQLite", path)
+        return None
+    try:
+        return faiss.deserialize_index(np.frombuffer(raw, dtype=np.uint8))
+    except RuntimeError:
+        return None
+
+
 def _file(kind: str, generation: int) -> str:
     return f"{kind}-{generation}.faiss"
+
+
+def write_bytes(path: str, raw: bytes | memoryview) -> None:
+    """Write a file's bytes (one seam, so crash tests can cut a write short)."""
+    Path(path).write_bytes(raw)
 
 
 def _atomic_write(path: Path, write: Callable[[str], object]) -> None:
@@ -133,13 +167,15 @@ def save_collections(folder: Path, collections: dict[str, VectorCollection], gen
     Files are never rewritten in place: a reader holding the previous sidecar still finds the
     files it names, or (if a later save already removed them) rebuilds from SQLite.
     """
-    keep = set()
+    sums: dict[str, str] = {}
     for kind, coll in collections.items():
         name = _file(kind, generation)
-        keep.add(name)
-        _atomic_write(folder / name, lambda p, c=coll: faiss.write_index(c.index, p))
-    sidecar = json.dumps({"generation": generation, "files": sorted(keep)})
-    _atomic_write(folder / SIDECAR, lambda p: Path(p).write_text(sidecar))
+        raw = memoryview(faiss.serialize_index(coll.index))  # no second copy of a large index
+        sums[name] = hashlib.sha256(raw).hexdigest()
+        _atomic_write(folder / name, lambda p, b=raw: write_bytes(p, b))
+    keep = set(sums)
+    sidecar = json.dumps({"generation": generation, "files": sorted(keep), "sha256": sums})
+    _atomic_write(folder / SIDECAR, lambda p: write_bytes(p, sidecar.encode()))
     dir_fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(dir_fd)

@@ -1,5 +1,11 @@
 """Ingestion into a `RagIndex`: split, embed only what is new, commit a batch atomically.
 
+A large source comes as parts (`rag_agent.ingest.parts`), each a document here: batches are
+bounded by characters as well as by count, so memory is bounded by a batch, not by a file. After
+the last batch, what a source held before and no longer has (a part beyond its new last one, its
+parts once it fits in one document, its single document once it has parts) is deleted in one
+transaction.
+
 Per batch of documents: skip the ones whose content hash is already stored, split the rest,
 reuse any stored vector of an identical text, embed the remaining texts in one call, then write
 documents, parents, units and vectors in one SQLite transaction. Only after COMMIT are the
@@ -13,15 +19,23 @@ import json
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from rag_agent.index.filters import normalize_value
 from rag_agent.index.records import IngestReport
-from rag_agent.index.rows import commit_batch, existing_hashes, text_hash, vectors_by_hash
+from rag_agent.index.rows import (
+    commit_batch,
+    delete_documents,
+    existing_hashes,
+    family_documents,
+    text_hash,
+    vectors_by_hash,
+)
+from rag_agent.ingest.clean import clean_text
 from rag_agent.ingest.loaders import Skipped, SourceDocument
+from rag_agent.ingest.parts import PART_MARK, SOURCE_KEY
 from rag_agent.ingest.split import SplitDocument, split_document
 from rag_agent.ingest.summarize import extractive_summary
 
@@ -29,6 +43,12 @@ if TYPE_CHECKING:
     from rag_agent.index.store import RagIndex
 
 __all__ = ["Pending", "content_hash", "ingest", "make_doc_id"]
+
+LOOKAHEAD_DOCS = 64
+"""Documents planned (hashed, looked up, split) together."""
+CHARS_PER_TEXT = 200
+"""A planning batch is also closed at `batch_texts * CHARS_PER_TEXT` characters (819,200 by
+default: a 1,000,000-character part is planned alone), so it never holds many large parts."""
 
 
 def content_hash(doc: SourceDocument) -> str:
@@ -53,12 +73,58 @@ class Pending:
     split: SplitDocument
     summary: str = ""
     summary_kind: str = "extractive"
+    raced: bool = False
+    """True if another writer committed this very content first (nothing left to write)."""
 
 
-def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    it = iter(items)
-    while batch := list(islice(it, size)):
+def _batches(docs: Iterable[SourceDocument], size: int,
+             max_chars: int) -> Iterator[list[SourceDocument]]:
+    """`docs` in lists of at most `size` documents, closed once they reach `max_chars`."""
+    batch: list[SourceDocument] = []
+    chars = 0
+    for doc in docs:
+        batch.append(doc)
+        chars += len(doc.text)
+        if len(batch) >= size or chars >= max_chars:
+            yield batch
+            batch, chars = [], 0
+    if batch:
         yield batch
+
+
+def original_source(doc: SourceDocument) -> str:
+    """The source a part was cut from; a whole document's own source id."""
+    source = doc.metadata.get(SOURCE_KEY)
+    if isinstance(source, str) and doc.source_id.startswith(source + PART_MARK):
+        return source
+    return doc.source_id
+
+
+class _Families:
+    """What each source of a run held before it (itself and its parts), to delete after the
+    run what the source no longer has. Only sources holding something else are remembered."""
+
+    def __init__(self, index: RagIndex, tenant: str) -> None:
+        self.index, self.tenant = index, tenant
+        self.checked: set[str] = set()
+        self.stored: dict[str, dict[str, str]] = {}
+
+    def note(self, doc: SourceDocument) -> None:
+        source = original_source(doc)
+        if source in self.checked:
+            return
+        self.checked.add(source)
+        held = family_documents(self.index.conn, self.tenant, source)
+        if set(held) - {doc.source_id}:
+            self.stored[source] = held
+
+    def delete_stale(self, seen: set[str], report: IngestReport) -> None:
+        """Delete what the run's sources held and no longer have, in one transaction."""
+        stale = [doc_id for held in self.stored.values()
+                 for source_id, doc_id in held.items() if source_id not in seen]
+        if stale:
+            delete_documents(self.index, stale)
+            report.deleted += len(stale)
 
 
 def ingest(
@@ -93,7 +159,10 @@ def ingest(
         pending, n_texts = [], 0
 
     cfg = index.config
-    for batch in _batches(docs, 64):
+    families = _Families(index, tenant)
+    for batch in _batches(docs, LOOKAHEAD_DOCS, cfg.batch_texts * CHARS_PER_TEXT):
+        for doc in batch:
+            families.note(doc)
         planned = _plan(index, batch, tenant, seen, report)
         tick(len(batch) - len(planned))  # unchanged, duplicate or empty: nothing left to do
         for p in planned:
@@ -101,7 +170,9 @@ def ingest(
             n_texts += len(p.split.sentences) + len(p.split.children)
             if n_texts >= cfg.batch_texts or len(pending) >= cfg.batch_docs:
                 flush()
+        del batch, planned  # not held while the next batch is read
     flush()
+    families.delete_stale(seen, report)
     report.seconds += time.perf_counter() - started
     return report
 
@@ -184,7 +255,7 @@ def _llm_summaries(index: RagIndex, pending: list[Pending], vectors: list,
         return
     summaries = index.summarizer.summarize([(p.doc.title, p.doc.text) for p in pending],
                                            index.cache)
-    done = [(i, s) for i, s in enumerate(summaries) if s]
+    done = [(i, clean_text(s)) for i, s in enumerate(summaries) if s]
     if done:
         vecs = index.embedder.encode([s for _, s in done])
         report.embedded += len(done)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 from html.parser import HTMLParser
-from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
 
@@ -16,6 +16,8 @@ _BLOCK = {
     "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "dd", "dt", "hr", "td", "th",
 }
 _SKIP = {"script", "style", "noscript", "template", "svg", "head"}
+_HIDDEN = re.compile(r"<(" + "|".join(sorted(_SKIP)) + r")\b.*?</\1\s*>", re.I | re.S)
+_TAG = re.compile(r"<[^>]*>?")
 
 
 class _TextParser(HTMLParser):
@@ -50,15 +52,26 @@ class _TextParser(HTMLParser):
 
 
 def html_to_text(html: str) -> tuple[str, str]:
-    """Visible text (block elements become line breaks) and the <title>."""
+    """Visible text (block elements become line breaks) and the <title>.
+
+    Markup the standard parser gives up on (it raises on some malformed declarations, like
+    `<![x`) falls back to stripping tags, so a garbled page still yields its words."""
     parser = _TextParser()
-    parser.feed(html)
-    parser.close()
+    try:
+        parser.feed(html)
+        parser.close()
+    except Exception:  # noqa: BLE001 - html.parser raises AssertionError and others on bad markup
+        parser.parts = [unescape(_TAG.sub(_tag_break, _HIDDEN.sub(" ", html)))]
     text = "".join(parser.parts)
     text = re.sub(r"[ \t\r\f\v]+", " ", text)
     text = re.sub(r" ?\n ?", "\n", text)
     text = re.sub(r"\n{3,}", "\n\n", text).strip()
     return text, " ".join("".join(parser.title).split())
+
+
+def _tag_break(match: re.Match[str]) -> str:
+    name = re.match(r"</?\s*([A-Za-z0-9]+)", match.group())
+    return "\n" if name and name.group(1).lower() in _BLOCK else " "
 
 
 def markdown_front_matter(text: str) -> tuple[dict[str, Any], str]:
@@ -70,7 +83,7 @@ def markdown_front_matter(text: str) -> tuple[dict[str, Any], str]:
         return {}, text
     try:
         data = yaml.safe_load(match.group(1))
-    except yaml.YAMLError:
+    except Exception:  # noqa: BLE001 - YAMLError, and ValueError for dates like 2023-02-30
         return {}, text
     if not isinstance(data, dict):
         return {}, text
@@ -88,25 +101,25 @@ def _plain(value: Any) -> Any:
     return None
 
 
-def pdf_to_text(path: Path, skip: type[Exception]) -> tuple[str, str]:
-    """Text of every page and the PDF's title; raises `skip` with a reason on a bad PDF."""
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+def pdf_to_text(data: BinaryIO, skip: type[Exception]) -> tuple[str, str]:
+    """Text of every page and the PDF's title; raises `skip` with a reason on a bad PDF.
 
+    Any exception of the parser is such a reason: a garbled file makes pypdf raise almost
+    anything (IndexError, struct.error, RecursionError, ...), and it must not stop a batch.
+    """
+    from pypdf import PdfReader
+
+    if not data.read(1):
+        raise skip("empty file; nothing to index")
+    data.seek(0)
     try:
-        if path.stat().st_size == 0:
-            raise skip("empty file; nothing to index")
-        reader = PdfReader(str(path))
+        reader = PdfReader(data)
         pages = [page.extract_text() or "" for page in reader.pages]
         title = ""
         if reader.metadata is not None and reader.metadata.title:
             title = str(reader.metadata.title).strip()
-    except skip:
-        raise
-    except PermissionError:
-        raise skip("permission denied; make the file readable") from None
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError, AssertionError) as exc:
-        raise skip(f"broken or encrypted PDF ({type(exc).__name__}: {exc}); "
+    except Exception as exc:  # noqa: BLE001 - see the docstring
+        raise skip(f"broken or encrypted PDF ({type(exc).__name__}: {str(exc)[:200]}); "
                    "re-export it or convert it to text") from None
     text = "\n\n".join(p.strip() for p in pages if p.strip())
     if not text:

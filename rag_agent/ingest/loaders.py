@@ -1,28 +1,56 @@
 """Turn paths into `SourceDocument`s: .txt, .md, .html, .pdf and JSON/JSONL records.
 
 Bad input never stops a batch and never passes silently: each file or record that cannot be used
-becomes a `Skipped` entry with a reason that says what to do; everything else is loaded.
+becomes a `Skipped` entry with a reason that says what to do; everything else is loaded. No
+error of the file system (links, permissions, FIFOs and devices, unlistable folders) escapes,
+and nothing blocks: see `rag_agent.ingest.reading`.
+
+Every document leaves this module cleaned (`clean_document`), whether it came from a file or
+from memory: no control character or lone surrogate reaches the index, and metadata keys are
+names a filter accepts (`rag_agent.ingest.clean`).
 """
 
 from __future__ import annotations
 
-import json
+import errno
+import itertools
+import logging
 import os
+import stat
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from langchain_core.documents import Document
 
 from rag_agent.errors import ConfigError
+from rag_agent.ingest.clean import (
+    bad_keys,
+    clean_metadata,
+    clean_text,
+    display_path,
+    field_name,
+)
+from rag_agent.ingest.documents import Skipped, SourceDocument
 from rag_agent.ingest.formats import html_to_text, markdown_front_matter, pdf_to_text
+from rag_agent.ingest.json_records import RECORD_SUFFIXES, load_records
+from rag_agent.ingest.parts import as_parts, make_part, stream_parts
+from rag_agent.ingest.reading import (
+    SkipFile,
+    check_encoding,
+    iter_text,
+    open_regular,
+    os_reason,
+    read_text,
+)
+from rag_agent.settings import IndexConfig
 
 __all__ = [
     "SUPPORTED_SUFFIXES",
     "Skipped",
     "SourceDocument",
     "as_source_document",
+    "clean_document",
     "discover",
     "estimate_documents",
     "iter_documents",
@@ -30,48 +58,76 @@ __all__ = [
 ]
 
 TEXT_SUFFIXES = {".txt", ".text", ".md", ".markdown", ".html", ".htm"}
-RECORD_SUFFIXES = {".json", ".jsonl", ".ndjson"}
+STREAMED_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown"})
+"""Formats read part by part when large; the others (HTML, PDF, JSON) are parsed whole."""
+MAX_CHARS = IndexConfig.max_document_chars
 SUPPORTED_SUFFIXES = frozenset(TEXT_SUFFIXES | RECORD_SUFFIXES | {".pdf"})
-_RECORD_KEYS = ("_id", "id", "doc_id")
-_TEXT_KEYS = ("text", "content", "page_content", "body", "abstract")
+log = logging.getLogger(__name__)
 
 
-@dataclass
-class SourceDocument:
-    """One document as loaded, before it is cut into units."""
+def discover(paths: Iterable[str | os.PathLike[str]], skipped: list[Skipped]) -> list[Path]:
+    """Files to load, in a stable order; what cannot be one goes to `skipped` with a reason.
 
-    source_id: str
-    """Stable identity: the file path, or the record id for JSON/JSONL records."""
-    text: str
-    title: str
-    metadata: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """A file or record that was not ingested, and why."""
-
-    source: str
-    reason: str
-
-
-def discover(paths: Iterable[str | Path], skipped: list[Skipped]) -> list[Path]:
-    """Files to load, in a stable order; missing paths and unsupported files go to `skipped`."""
+    Folders are walked without recursion (any depth) and without following links to folders
+    (reported, never looped through); hidden names are left out. Whether a file can really be
+    read (links, permissions, FIFOs) is decided when it is read, by `read_text`.
+    """
     files: list[Path] = []
     for raw in paths:
-        path = Path(raw).expanduser()
-        if path.is_dir():
-            for root, dirs, names in os.walk(path, onerror=lambda e: skipped.append(
-                    Skipped(str(e.filename), f"cannot list folder: {e.strerror}"))):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for name in sorted(names):
-                    if not name.startswith("."):
-                        _accept(Path(root) / name, files, skipped)
-        elif path.exists() or path.is_symlink():
-            _accept(path, files, skipped)
+        try:
+            path = Path(raw).expanduser()
+        except (TypeError, RuntimeError) as exc:  # not a path; '~user' with no such user
+            skipped.append(Skipped(display_path(str(raw)), f"unusable path ({exc}); check it"))
+            continue
+        try:
+            is_dir = stat.S_ISDIR(os.stat(path).st_mode)
+        except OSError as exc:
+            if exc.errno in (errno.ENOENT, errno.ENOTDIR) and not os.path.lexists(path):
+                skipped.append(Skipped(display_path(path), "no such file or folder; check the path"))
+            elif os.path.lexists(path) and exc.errno not in (errno.EACCES, errno.EPERM):
+                _accept(path, files, skipped)  # a broken link or loop: read_text names it
+            else:
+                skipped.append(Skipped(display_path(path), os_reason(path, exc)))
+            continue
+        except ValueError as exc:  # an embedded NUL
+            skipped.append(Skipped(display_path(str(raw)), f"unusable path ({exc}); check it"))
+            continue
+        if is_dir:
+            for file in _walk(path, skipped):
+                _accept(file, files, skipped)
         else:
-            skipped.append(Skipped(str(path), "no such file or folder; check the path"))
+            _accept(path, files, skipped)
     return files
+
+
+def _walk(top: Path, skipped: list[Skipped]) -> Iterator[Path]:
+    """Non-folder entries under `top`, depth first, sorted, with an explicit stack."""
+    stack = [top]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            skipped.append(Skipped(display_path(folder), f"cannot list folder: "
+                                   f"{exc.strerror or exc}; make it readable"))
+            continue
+        folders = []
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            try:
+                is_dir = entry.is_dir()
+            except OSError:  # a link loop: read_text names it
+                is_dir = False
+            if is_dir and entry.is_symlink():
+                skipped.append(Skipped(display_path(entry.path), "link to a folder, not "
+                                       "followed; ingest the folder it points to by its path"))
+            elif is_dir:
+                folders.append(Path(entry.path))
+            else:
+                yield Path(entry.path)
+        stack.extend(reversed(folders))
 
 
 def _accept(path: Path, files: list[Path], skipped: list[Skipped]) -> None:
@@ -80,19 +136,23 @@ def _accept(path: Path, files: list[Path], skipped: list[Skipped]) -> None:
         files.append(path)
     else:
         kinds = ", ".join(sorted(SUPPORTED_SUFFIXES))
-        skipped.append(Skipped(str(path), f"unsupported file type {suffix or '(none)'!r}; "
+        skipped.append(Skipped(display_path(path), f"unsupported file type "
+                               f"{clean_text(display_path(suffix)) or '(none)'!r}; "
                                f"supported: {kinds}"))
 
 
-def estimate_documents(files: list[Path]) -> int:
-    """A cheap count for a progress bar: one per file, lines for JSONL."""
+def estimate_documents(files: list[Path], max_chars: int = MAX_CHARS) -> int:
+    """A cheap count for a progress bar: one per file (a part per `max_chars` bytes of a
+    large one), lines for JSONL."""
     total = 0
     for path in files:
-        if path.suffix.lower() in {".jsonl", ".ndjson"}:
+        if path.suffix.lower() in TEXT_SUFFIXES | {".pdf"}:
+            total += max(1, -(-_size(path) // max_chars))
+        elif path.suffix.lower() in {".jsonl", ".ndjson"}:
             try:
-                with path.open("rb") as fh:
+                with open_regular(path) as fh:
                     total += sum(1 for line in fh if line.strip())
-            except OSError:
+            except (SkipFile, OSError):
                 total += 1
         else:
             total += 1
@@ -100,58 +160,69 @@ def estimate_documents(files: list[Path]) -> int:
 
 
 def iter_documents(
-    files: Iterable[Path], skipped: list[Skipped], *, encoding: str = "utf-8"
+    files: Iterable[Path], skipped: list[Skipped], *, encoding: str = "utf-8",
+    warnings: list[Skipped] | None = None, max_chars: int = MAX_CHARS,
 ) -> Iterator[SourceDocument]:
-    """Load each file; a file that fails adds a `Skipped` and the rest go on."""
+    """Load each file; a file that fails adds a `Skipped` and the rest go on.
+
+    Every document comes out cleaned (`clean_document`); what cleaning changed in its
+    metadata goes to `warnings` (logged when None). A document longer than `max_chars` comes
+    out as parts (`rag_agent.ingest.parts`); a large text or markdown file is read part by
+    part, never whole. An unknown `encoding` is a ConfigError at once, before any file is read.
+    """
+    check_encoding(encoding)
+    return _iter_documents(files, skipped, encoding, warnings, max_chars)
+
+
+def _iter_documents(files: Iterable[Path], skipped: list[Skipped], encoding: str,
+                    warnings: list[Skipped] | None,
+                    max_chars: int) -> Iterator[SourceDocument]:
     for path in files:
         try:
-            yield from _load_file(path, skipped, encoding)
-        except _SkipFile as exc:
-            skipped.append(Skipped(str(path), str(exc)))
+            # streamed: a JSONL file's records, a large text file's parts are never all held
+            for doc in _load_file(path, skipped, encoding, max_chars):
+                yield from as_parts(clean_document(doc, warnings), max_chars)
+        except SkipFile as exc:
+            skipped.append(Skipped(display_path(path), str(exc)))
 
 
-class _SkipFile(Exception):
-    pass
-
-
-def _read_text(path: Path, encoding: str) -> str:
+def _size(path: Path) -> int:
     try:
-        data = path.read_bytes()
-    except PermissionError:
-        raise _SkipFile("permission denied; make the file readable") from None
-    except OSError as exc:
-        raise _SkipFile(f"cannot read: {exc.strerror or exc}") from None
-    if not data.strip():
-        raise _SkipFile("empty file; nothing to index")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        encoding = "utf-16"
-    elif b"\x00" in data[:8192]:
-        raise _SkipFile("binary content (NUL bytes) in a text file; is the extension wrong?")
+        return os.stat(path).st_size
+    except (OSError, ValueError):
+        return 0  # read_text names the problem
+
+
+def _source(path: Path) -> str:
     try:
-        text = data.decode("utf-8-sig" if encoding.lower() in {"utf-8", "utf8"} else encoding)
-    except UnicodeDecodeError as exc:
-        raise _SkipFile(
-            f"not valid {encoding} text (byte {exc.start}); convert the file to UTF-8 "
-            "or pass the right encoding (--encoding)"
-        ) from None
-    if not text.strip():
-        raise _SkipFile("empty file; nothing to index")
-    return text
+        return display_path(os.path.realpath(path))
+    except (OSError, ValueError):
+        return display_path(os.path.abspath(path))
 
 
-def _load_file(path: Path, skipped: list[Skipped], encoding: str) -> Iterator[SourceDocument]:
+def _load_file(path: Path, skipped: list[Skipped], encoding: str,
+               max_chars: int) -> Iterator[SourceDocument]:
     suffix = path.suffix.lower()
-    source = str(path.resolve())
-    meta: dict[str, Any] = {"source": source, "file_type": suffix.lstrip(".")}
+    if suffix in STREAMED_SUFFIXES and _size(path) > max_chars:  # bytes >= characters
+        yield from _stream_file(path, suffix, encoding, max_chars)
+        return
     if suffix == ".pdf":
-        text, title = pdf_to_text(path, _SkipFile)
-        yield SourceDocument(source, text, title or path.stem, meta)
+        try:
+            with open_regular(path) as fh:
+                text, title = pdf_to_text(fh, SkipFile)
+        except OSError as exc:  # a read error after a good open
+            raise SkipFile(os_reason(path, exc)) from None
+        source = _source(path)
+        meta: dict[str, Any] = {"source": source, "file_type": "pdf"}
+        yield SourceDocument(source, text, title or display_path(path.stem), meta)
         return
-    text = _read_text(path, encoding)
+    text = read_text(path, encoding)
+    source = _source(path)
     if suffix in RECORD_SUFFIXES:
-        yield from _load_records(path, text, skipped)
+        yield from load_records(path, source, text, skipped)
         return
-    title = path.stem
+    meta = {"source": source, "file_type": suffix.lstrip(".")}
+    title = display_path(path.stem)
     if suffix in {".html", ".htm"}:
         text, html_title = html_to_text(text)
         title = html_title or title
@@ -159,9 +230,41 @@ def _load_file(path: Path, skipped: list[Skipped], encoding: str) -> Iterator[So
         front, text = markdown_front_matter(text)
         title = str(front.pop("title", "") or _first_heading(text) or title)
         meta.update(front)
-    if not text.strip():
-        raise _SkipFile("no text left after removing markup; nothing to index")
+    visible = clean_text(text)
+    if not visible or visible.isspace():  # isspace: no stripped copy of a large text
+        raise SkipFile("no text left after removing markup and control characters; "
+                       "nothing to index")
     yield SourceDocument(source, text, title, meta)
+
+
+def _stream_file(path: Path, suffix: str, encoding: str,
+                 max_chars: int) -> Iterator[SourceDocument]:
+    """A large text or markdown file, part by part (one if it decodes to few characters)."""
+    # A first pass checks that the whole file is text, without holding it: a NUL byte or a bad
+    # byte near the end skips the file whole, as `read_text` does, before any part is stored.
+    if all(not chunk or chunk.isspace() for chunk in iter_text(path, encoding)):
+        raise SkipFile("empty file; nothing to index")
+    source = _source(path)
+    meta: dict[str, Any] = {"source": source, "file_type": suffix.lstrip(".")}
+    title = display_path(path.stem)
+    parts = stream_parts(iter_text(path, encoding), max_chars)
+    first = next(parts)
+    if suffix in {".md", ".markdown"}:
+        front, first = markdown_front_matter(first)
+        title = str(front.pop("title", "") or _first_heading(first) or title)
+        meta.update(front)
+    second = next(parts, None)
+    if second is None:
+        yield SourceDocument(source, first, title, meta)
+        return
+    whole = SourceDocument(source, "", title, meta)
+    head = iter([first, second])
+    del first, second  # so that a part is dropped once the writer is done with it
+    k = 0
+    for text in itertools.chain(head, parts):
+        if not text.isspace():
+            k += 1
+            yield make_part(whole, k, text)
 
 
 def _first_heading(text: str) -> str:
@@ -171,80 +274,59 @@ def _first_heading(text: str) -> str:
     return ""
 
 
-def _load_records(path: Path, text: str, skipped: list[Skipped]) -> Iterator[SourceDocument]:
-    if path.suffix.lower() == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise _SkipFile(f"invalid JSON at line {exc.lineno}: {exc.msg}") from None
-        records = data if isinstance(data, list) else [data]
-        numbered: Iterable[tuple[int, Any]] = enumerate(records, 1)
-        where = "record"
-    else:
-        numbered = _jsonl_records(text, path, skipped)
-        where = "line"
-    for n, record in numbered:
-        doc = _record_document(record)
-        if isinstance(doc, str):
-            skipped.append(Skipped(f"{path}:{where} {n}", doc))
-        else:
-            doc.metadata.setdefault("file", str(path.resolve()))
-            yield doc
-
-
-def _jsonl_records(text: str, path: Path, skipped: list[Skipped]) -> Iterator[tuple[int, Any]]:
-    for n, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            yield n, json.loads(line)
-        except json.JSONDecodeError as exc:
-            skipped.append(Skipped(f"{path}:line {n}", f"invalid JSON: {exc.msg}"))
-
-
-def _record_document(record: Any) -> SourceDocument | str:
-    """A document from a BEIR-style record, or the reason it cannot be one."""
-    if not isinstance(record, dict):
-        return f"a record must be a JSON object, got {type(record).__name__}"
-    rid = next((record[k] for k in _RECORD_KEYS if record.get(k) not in (None, "")), None)
-    if rid is None:
-        return "record has no id; give it an '_id' (or 'id') field"
-    body = next((record[k] for k in _TEXT_KEYS if isinstance(record.get(k), str)), None)
-    if body is None or not body.strip():
-        return f"record {rid!r} has no text; give it a non-empty 'text' field"
-    title = record.get("title") if isinstance(record.get("title"), str) else ""
-    meta: dict[str, Any] = {}
-    nested = record.get("metadata")
-    if isinstance(nested, dict):
-        meta.update(nested)
-    skip = {*_RECORD_KEYS, *_TEXT_KEYS, "title", "metadata"}
-    meta.update({k: v for k, v in record.items() if k not in skip and _is_plain(v)})
-    meta["record_id"] = str(rid)
-    return SourceDocument(str(rid), body, title.strip() or str(rid), meta)
-
-
-def _is_plain(value: Any) -> bool:
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return True
-    if isinstance(value, list):
-        return all(isinstance(v, (str, int, float, bool)) for v in value)
-    return False
-
-
 def with_metadata(doc: SourceDocument, metadata: dict[str, Any]) -> SourceDocument:
-    """The document with `metadata` laid over its own."""
-    doc.metadata = {**doc.metadata, **metadata}
+    """The document with `metadata` laid over its own.
+
+    These fields are the caller's own argument, given for every document, so a key no filter
+    could name is a ConfigError (raised at the first document, before anything is written)
+    rather than a rename repeated in every document's warnings.
+    """
+    bad = bad_keys(metadata)
+    if bad:
+        raise ConfigError(f"metadata key {bad[0]!r} (given for every document) cannot be "
+                          "used in a filter; use letters, digits, '_' and '-', like "
+                          f"{field_name(bad[0]) or 'my_field'!r}")
+    fields, notes = clean_metadata(metadata)
+    for note in notes:
+        log.warning("%s: %s", doc.source_id, note)
+    doc.metadata = {**doc.metadata, **fields}
     return doc
 
 
-def as_source_document(doc: SourceDocument | Document, n: int) -> SourceDocument:
-    """A `SourceDocument` from a LangChain `Document` (its id, or 'source', is the source id)."""
+def as_source_document(doc: SourceDocument | Document, n: int,
+                       warnings: list[Skipped] | None = None) -> SourceDocument:
+    """A cleaned `SourceDocument` from one given in memory: a `SourceDocument`, or a LangChain
+    `Document` (its id, or 'source', is the source id). See `clean_document` for `warnings`."""
     if isinstance(doc, SourceDocument):
-        return doc
-    meta = dict(doc.metadata)
-    source = doc.id or meta.get("source") or meta.get("source_id")
-    if not source:
-        raise ConfigError(f"document #{n} has no id and no 'source' metadata; give it one so "
-                          "re-ingesting it updates it instead of adding a copy")
-    title = str(meta.pop("title", "") or source)
-    return SourceDocument(str(source), doc.page_content, title, meta)
+        source_doc = doc
+    elif isinstance(doc, Document) or hasattr(doc, "page_content"):
+        meta = dict(doc.metadata)
+        source = getattr(doc, "id", None) or meta.get("source") or meta.get("source_id")
+        if not source:
+            raise ConfigError(f"document #{n} has no id and no 'source' metadata; give it one "
+                              "so re-ingesting it updates it instead of adding a copy")
+        title = str(meta.pop("title", "") or source)
+        source_doc = SourceDocument(str(source), doc.page_content, title, meta)
+    else:
+        raise ConfigError(f"document #{n} is a {type(doc).__name__}; pass SourceDocuments or "
+                          "LangChain Documents")
+    if not isinstance(source_doc.text, str) or not isinstance(source_doc.metadata, dict):
+        raise ConfigError(f"document #{n} ({source_doc.source_id!r}): text must be a str and "
+                          "metadata a dict")
+    return clean_document(source_doc, warnings)
+
+
+def clean_document(doc: SourceDocument, warnings: list[Skipped] | None = None) -> SourceDocument:
+    """`doc` as it may be stored: id, text, title and string values through `clean_text`,
+    metadata keys filterable (`clean_metadata`). Each change to the metadata is a warning
+    (appended to `warnings`, or logged when it is None); the document itself is never lost.
+    Returns `doc` itself when nothing needed cleaning, else a cleaned copy."""
+    meta, notes = clean_metadata(doc.metadata)
+    source_id = clean_text(str(doc.source_id))
+    for note in notes:
+        if warnings is None:
+            log.warning("%s: %s", source_id, note)
+        else:
+            warnings.append(Skipped(source_id, note))
+    cleaned = SourceDocument(source_id, clean_text(doc.text), clean_text(str(doc.title)), meta)
+    return doc if cleaned == doc else cleaned

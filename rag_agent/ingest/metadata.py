@@ -8,7 +8,9 @@
 
 Precedence, lowest first: extracted fields, template fields, the file's own fields (front matter,
 JSON record fields), then metadata the caller passes. A file the template does not fit, or an
-extractor that fails, costs that file its fields (a warning in the report), never its ingestion.
+extractor that fails, costs that file its fields (a warning in the report), never its ingestion;
+an extracted key no filter could name is renamed or dropped, with a warning
+(`rag_agent.ingest.clean.clean_metadata`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from rag_agent.errors import ConfigError
-from rag_agent.ingest.loaders import Skipped, SourceDocument
+from rag_agent.ingest.clean import clean_metadata
+from rag_agent.ingest.documents import Skipped, SourceDocument
 from rag_agent.ingest.periods import document_quarter, find_dates, reporting_quarter
 
 __all__ = [
@@ -270,6 +273,9 @@ def enrich(
                                         f"{template.template!r}; ingested without its fields"))
             else:
                 extra.update(fields)
+        # an extractor may return any key or value: store only what a filter can use
+        extra, notes = clean_metadata(extra)
+        warnings.extend(Skipped(doc.source_id, f"extracted {note}") for note in notes)
         doc.metadata = {**extra, **doc.metadata}
         yield doc
 

@@ -150,7 +150,8 @@ class FusedRetriever(IndexRetriever):
                 chosen.append(hit)
         wanted = [h for d in doc_ids for h in best[d]]
         parents = dict(zip([h.parent_id for h in wanted],
-                           self.index.docstore.mget([h.parent_id for h in wanted]), strict=True))
+                           self.index.docstore_for(tenant).mget(
+                               [h.parent_id for h in wanted]), strict=True))
         out = []
         for d in doc_ids:
             docs = []
@@ -176,7 +177,7 @@ class FusedRetriever(IndexRetriever):
         dense = self.index.sentence_scores(vec, doc_ids, tenant=tenant)
         around = (self.index.sentence_child_scores(vec, doc_ids, tenant=tenant)
                   if self.child_context else {})
-        lengths = self.index.sentence_lengths(doc_ids)
+        lengths = self.index.sentence_lengths(doc_ids, tenant=tenant)
         keyword: dict[str, dict[int, float]] = {}
         for hit in self.index.keyword_search(query, kind="sentence", k=KEYWORD_HITS,
                                              doc_ids=doc_ids, tenant=tenant):
@@ -208,7 +209,7 @@ class FusedRetriever(IndexRetriever):
                          cosine: np.ndarray, tenant: str) -> Document:
         """The region as a passage; its `score` is the cosine of its best sentence."""
         best = max(range(region.first, region.last + 1), key=lambda i: scores[i])
-        rows = self.index.sentences(doc_id, region.first, region.last)
+        rows = self.index.sentences(doc_id, region.first, region.last, tenant=tenant)
         meta = self.index.document_meta(doc_id, tenant=tenant)
         text = " ".join(t for _, t in rows)
         matched = next((t for p, t in rows if p == best), rows[0][1] if rows else "")

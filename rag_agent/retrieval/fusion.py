@@ -65,7 +65,8 @@ def search_ranked(
                                    doc_ids=doc_ids)
     fused = rrf([dense, keyword])[:k]
     seen = {h.unit_id for h in dense}
-    vectors = index.unit_vectors([h.unit_id for h in fused if h.unit_id not in seen])
+    vectors = index.unit_vectors([h.unit_id for h in fused if h.unit_id not in seen],
+                                 tenant=tenant)
     query_row = np.asarray(vec, dtype=np.float32).reshape(-1)
     out = []
     for hit in fused:

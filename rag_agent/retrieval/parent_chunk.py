@@ -51,7 +51,7 @@ class RoutedParentRetriever(PerCallOptions, MultiVectorRetriever):
     def __init__(self, **data: Any) -> None:
         index = data["index"]
         data.setdefault("vectorstore", IndexVectorStore(index, "child"))
-        data.setdefault("docstore", index.docstore)
+        data.setdefault("docstore", index.docstore_for(data.get("tenant", DEFAULT_TENANT)))
         super().__init__(**data)
 
     def _retrieve(self, query: str, k: int, flt: dict[str, Any] | None, tenant: str,
@@ -75,7 +75,7 @@ class RoutedParentRetriever(PerCallOptions, MultiVectorRetriever):
                 break
             n_docs *= 2  # the routed documents hold fewer than k parents: widen the route
         chosen = list(best.values())[:k]
-        parents = self.index.docstore.mget([h.parent_id for h in chosen])
+        parents = self.index.docstore_for(tenant).mget([h.parent_id for h in chosen])
         out = []
         for hit, parent in zip(chosen, parents, strict=True):
             if parent is None:

@@ -142,7 +142,7 @@ class SentenceWindowRetriever(IndexRetriever):
         return sorted(map(judged, hits), key=lambda h: -h.metadata["context_score"])
 
     def _document(self, w: Window) -> Document:
-        sentences = self.index.sentences(w.doc_id, w.first, w.last)
+        sentences = self.index.sentences(w.doc_id, w.first, w.last, tenant=w.hit.tenant)
         last = sentences[-1][0] if sentences else w.last
         doc = w.hit.to_document()
         doc.page_content = " ".join(text for _, text in sentences)

@@ -127,7 +127,8 @@ class IndexVectorStore(VectorStore):
         hits = self._search(query[None, :], max(k, fetch_k), kwargs)
         if not hits:
             return []
-        vectors = self.index.unit_vectors([h.unit_id for h in hits])
+        vectors = self.index.unit_vectors([h.unit_id for h in hits],
+                                          tenant=kwargs.get("tenant", self.tenant))
         picked = maximal_marginal_relevance(query, [vectors[h.unit_id] for h in hits],
                                             lambda_mult=lambda_mult, k=k)
         return [self._document(hits[i]) for i in picked]

@@ -12,8 +12,6 @@ import os
 import signal
 import sys
 
-import faiss
-
 from rag_agent import IndexConfig, RagIndex
 from rag_agent.index import vectors
 
@@ -22,19 +20,21 @@ def main() -> None:
     index_dir, corpus, kill_in_save = sys.argv[1], sys.argv[2], int(sys.argv[3])
     if kill_in_save:
         calls = {"n": 0}
-        real_write = faiss.write_index
+        real_write = vectors.write_bytes
 
-        def dying_write(index, path):
+        def dying_write(path, raw):
+            if not path.endswith(".faiss.tmp"):  # the sidecar
+                return real_write(path, raw)
             calls["n"] += 1
             if calls["n"] == kill_in_save:
-                real_write(index, path)
+                real_write(path, raw)
                 with open(path, "r+b") as fh:  # leave a truncated file behind
                     fh.truncate(os.path.getsize(path) // 2)
                 print("KILL-IN-SAVE", flush=True)
                 os.kill(os.getpid(), signal.SIGKILL)
-            real_write(index, path)
+            real_write(path, raw)
 
-        vectors.faiss.write_index = dying_write
+        vectors.write_bytes = dying_write
     index = RagIndex.open(index_dir, config=IndexConfig(batch_docs=2))
 
     def ack(doc_ids: list[str]) -> None:

@@ -18,6 +18,9 @@ class FakeStructured:
             raise self.answer
         return self.answer
 
+    async def ainvoke(self, prompt: str) -> Any:
+        return self.invoke(prompt)
+
 
 class FakeChat:
     """A chat model answering every structured call with `answer` (a value, a callable of the

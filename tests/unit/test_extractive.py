@@ -18,7 +18,7 @@ class FakeIndex:
     def __init__(self, docs: dict[str, list[str]]) -> None:
         self.docs = docs
 
-    def sentence_rows(self, doc_id, first=None, last=None, *, parent_id=None):
+    def sentence_rows(self, doc_id, first=None, last=None, *, parent_id=None, tenant="default"):
         rows = [StoredSentence(i, t, _vec(t)) for i, t in enumerate(self.docs[doc_id])]
         if first is not None:
             rows = [r for r in rows if first <= r.position <= last]

@@ -155,6 +155,17 @@ def test_enrich_survives_a_failing_extractor() -> None:
     assert "broken" in warnings[0].reason and "RuntimeError: model down" in warnings[0].reason
 
 
+def test_enrich_makes_extracted_keys_filterable_and_warns() -> None:
+    warnings: list[Skipped] = []
+    out = list(enrich([SourceDocument("a.txt", "x", "a", {"own": 1})], warnings,
+                      extractors=[lambda d: {"Fiscal Year": 2023, "ratio": float("inf"),
+                                             "who": "A\x00B"}]))
+    assert out[0].metadata == {"Fiscal_Year": 2023, "who": "AB", "own": 1}
+    assert [(w.source, w.reason.split(":")[0]) for w in warnings] == [
+        ("a.txt", "extracted metadata key 'Fiscal Year' renamed 'Fiscal_Year'"),
+        ("a.txt", "extracted metadata 'ratio' holds inf, which is not a JSON number; dropped")]
+
+
 def test_add_paths_with_template_and_offline_extract(tmp_path: Path, fake_embedder: Any) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()

@@ -1,4 +1,5 @@
-"""`IndexReader.keyword_search` and `unit_vectors` on a small index with the fake embedder."""
+"""`IndexReader.keyword_search`, `unit_vectors` and the by-id reads on a small index with the fake
+embedder."""
 
 from pathlib import Path
 
@@ -96,7 +97,7 @@ def test_replaced_and_deleted_text_is_no_longer_found(tmp_path: Path, fake_embed
 
 def test_unit_vectors_are_the_stored_ones(index: RagIndex) -> None:
     hits = index.search("alpha", kind="child", k=3, tenant="acme")
-    vectors = index.unit_vectors([h.unit_id for h in hits] + [10**9])
+    vectors = index.unit_vectors([h.unit_id for h in hits] + [10**9], tenant="acme")
     assert sorted(vectors) == sorted(h.unit_id for h in hits)
     query = index.embed_query("alpha").reshape(-1)
     for hit in hits:
@@ -150,3 +151,52 @@ def test_child_vectors_are_each_sentence_s_own_child_within_the_tenant(tmp_path:
     assert all(np.array_equal(got[i], v) for i, v in mine.items())
     assert ix.child_vectors([], tenant="acme") == {}
     ix.close()
+
+
+def test_every_read_by_id_stays_in_its_tenant(tmp_path: Path, fake_embedder) -> None:
+    """Ids of another tenant's documents, parents and units read as missing, whoever passes
+    them (an application forwarding ids from its users)."""
+    ix = _one_document_in_two_tenants(tmp_path, fake_embedder)
+    ids = dict(ix.conn.execute("SELECT tenant, doc_id FROM documents").fetchall())
+    theirs = ids["globex"]
+    parent = f"{theirs}:p0"
+    units = [u for (u,) in ix.conn.execute("SELECT id FROM units WHERE doc_id = ?", (theirs,))]
+    for tenant in ("default", "acme"):
+        assert ix.docstore_for(tenant).mget([parent]) == [None]
+        assert list(ix.docstore_for(tenant).yield_keys(prefix=theirs)) == []
+        assert ix.sentences(theirs, 0, 100, tenant=tenant) == []
+        assert ix.sentence_rows(theirs, tenant=tenant) == []
+        assert ix.sentence_rows(theirs, parent_id=parent, tenant=tenant) == []
+        assert ix.sentence_lengths([theirs], tenant=tenant)[theirs].size == 0
+        assert ix.unit_vectors(units, tenant=tenant) == {}
+        assert ix.embedded_texts(units, tenant=tenant) == {}
+    assert ix.docstore.mget([parent]) == [None]  # `docstore` is the default tenant's
+    # ... and the owner reads them all
+    assert ix.docstore_for("globex").mget([parent])[0].metadata["tenant"] == "globex"
+    assert list(ix.docstore_for("globex").yield_keys(prefix=theirs)) == [
+        f"{theirs}:p{i}" for i in range(ix.conn.execute(
+            "SELECT n_parents FROM documents WHERE doc_id = ?", (theirs,)).fetchone()[0])]
+    assert len(ix.sentences(theirs, 0, 100, tenant="globex")) == 12
+    assert len(ix.sentence_rows(theirs, tenant="globex")) == 12
+    assert ix.sentence_lengths([theirs], tenant="globex")[theirs].size == 12
+    assert set(ix.unit_vectors(units, tenant="globex")) == set(units)
+    assert ix.embedded_texts(units, tenant="globex")
+    ix.close()
+
+
+def test_the_tenant_docstore_refuses_writes_of_single_parents(tmp_path: Path,
+                                                             fake_embedder) -> None:
+    from langchain_core.documents import Document
+
+    ix = _one_document_in_two_tenants(tmp_path, fake_embedder)
+    with pytest.raises(ConfigError, match="add_documents"):
+        ix.docstore.mset([("x", Document(page_content="planted"))])
+    with pytest.raises(ConfigError, match="delete_source"):
+        ix.docstore_for("acme").mdelete(["x"])
+    ix.close()
+
+
+def test_keyword_reads_take_undecodable_query_words(index: RagIndex) -> None:
+    """A lone surrogate (undecodable bytes of a command-line argument) is a word like any."""
+    assert index.keyword_search("caf\udcff alpha", kind="child", k=3, tenant="acme")
+    assert index.rarest_word_share("caf\udcff alpha", tenant="acme") is not None
