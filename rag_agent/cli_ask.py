@@ -12,14 +12,24 @@ __all__ = ["ask", "note_unknown_fields"]
 
 
 def ask(index: Any, args: argparse.Namespace) -> int:
-    """Run the agent on `args.question` and print its answer and what led to it."""
+    """Run the agent on `args.question` and print its answer and what led to it.
+
+    Raises:
+        ConfigError: the question has no word in it (the command exits with 2).
+    """
     import os
 
     from langchain_core.messages import AIMessageChunk
 
+    from rag_agent.agent.conversation import has_words
     from rag_agent.agent.graph import build_agent
     from rag_agent.agent.llm import make_chat_model
+    from rag_agent.errors import ConfigError
 
+    if not has_words(args.question):
+        raise ConfigError(f"the question {args.question!r} is empty: ask about something in "
+                          "the index, e.g. rag-agent ask \"What does the report say about "
+                          "revenue?\"")
     chat = None
     if args.llm_base_url or os.environ.get("RAG_AGENT_LLM_BASE_URL") or args.llm_model:
         chat = make_chat_model(args.llm_base_url, args.llm_model)

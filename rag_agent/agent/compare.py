@@ -64,7 +64,9 @@ def offline_targets(question: str, titles: list[str]) -> list[Target]:
     """
     lowered = question.lower()
     found: list[Target] = []
-    for title in sorted(set(titles), key=len, reverse=True):
+    # longest first; of titles differing only in case, the one written as in the question,
+    # then text order (never set order, which changes between processes)
+    for title in sorted(set(titles), key=lambda t: (-len(t), t not in question, t)):
         if 2 < len(title) <= 80 and re.search(rf"\b{re.escape(title.lower())}\b", lowered):
             if not any(title.lower() in t["name"].lower() for t in found):
                 found.append({"name": title, "title": title})

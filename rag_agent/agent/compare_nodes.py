@@ -64,7 +64,7 @@ class CompareNodes:
             return {"targets": [t["name"] for t in plan], "tool": "fused",
                     "notes": ["targets from the inferred filter"], "plan": plan}
         if self.chat_model is not None:
-            out, why = call_or_none(lambda: self._structured(TargetList).invoke(
+            out, why = call_or_none(lambda: self._structured(TargetList).ainvoke(
                 ctx.targets_prompt.format(question=question)), ctx.llm_timeout)
             names = [n.strip() for n in getattr(out, "targets", []) or [] if str(n).strip()]
             if len(names) >= 2:

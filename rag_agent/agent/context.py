@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -39,8 +40,17 @@ class Context:
             if not ok and not (value is None and f.name in _OPTIONAL):
                 raise ConfigError(f"agent context setting {f.name}={value!r} must be "
                                   f"{' or '.join(t.__name__ for t in _as_tuple(kind))}")
-        if self.k < 1:
-            raise ConfigError(f"agent context setting k={self.k} must be at least 1")
+        for name, low in _AT_LEAST.items():
+            value = getattr(self, name)
+            if value is not None and value < low:
+                raise ConfigError(f"agent context setting {name}={value!r} must be at least "
+                                  f"{low}{_MEANING.get(name, '')}")
+        if not math.isfinite(self.min_score):
+            raise ConfigError(f"agent context setting min_score={self.min_score!r} must be a "
+                              "finite number (a cosine, e.g. 0.2)")
+        if not (math.isfinite(self.llm_timeout) and self.llm_timeout > 0):
+            raise ConfigError(f"agent context setting llm_timeout={self.llm_timeout!r} must "
+                              "be a finite number of seconds above 0")
 
     k: int = field(default=8, metadata={"description": "Most passages handed to synthesis."})
     budget_chars: int | None = field(default=4000, metadata={
@@ -99,6 +109,12 @@ def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
 
 
 _OPTIONAL = {"budget_chars", "filter", "adapter"}
+_AT_LEAST = {"k": 1, "budget_chars": 1, "max_hops": 0, "window": 0, "route_docs": 1,
+             "answer_sentences": 1, "max_retries": 0}
+"""The smallest value of each whole-number setting (None is allowed where `_OPTIONAL`)."""
+_MEANING = {"budget_chars": " (None: no character budget, only k limits)",
+            "max_hops": " (0: no second hop)", "max_retries": " (0: no retry)",
+            "window": " (0: the hit sentence alone)"}
 _TYPES: dict[str, type | tuple[type, ...]] = {
     "k": int, "budget_chars": int, "max_hops": int, "window": int, "route_docs": int,
     "hybrid": bool, "adapter": bool, "auto_filter": bool, "tenant": str, "filter": dict, "answer_sentences": int,

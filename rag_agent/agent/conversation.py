@@ -3,34 +3,48 @@ appended to `messages` as an AI message with its citations, and a clean slate ea
 
 A thread kept by a checkpointer (LangGraph Studio, a chat UI) carries the previous run's state;
 `intake` empties what one run accumulates, so a second question never sees the first one's
-evidence, notes or retry count.
+evidence, notes or retry count. A question with no word in it (empty, blank, "?") is answered
+by `empty_question` without retrieval: there is nothing to search for, and retrieval would
+answer it from whatever passages rank first.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
 
 from rag_agent.agent.state import Citation, State
 from rag_agent.errors import ConfigError
 
-__all__ = ["answer_message", "intake", "pending_question"]
+__all__ = ["EMPTY_ANSWER", "answer_message", "empty_question", "has_words", "intake",
+           "pending_question", "route_intake"]
 
 AGENT_NAME = "rag_agent"
+EMPTY_ANSWER = ("The question is empty: ask about something in the indexed documents, e.g. "
+                "\"What does the report say about revenue?\"")
 
 # what one run builds up; `None` empties a list kept by the `run_list` reducer
 _RESET: dict[str, Any] = {
     "evidence": None, "notes": None, "documents": [], "hops": [], "plan": [], "targets": [],
-    "retry": False, "retries": 0, "filter_fallback": None, "tool": "",
+    "retry": False, "retries": 0, "filter_fallback": None, "tool": "", "task": "", "shape": "",
+    "answer": "", "citations": [], "passages": [], "inferred_filter": None, "filter_trace": [],
+    "target_filters": [],
 }
 
 
+def has_words(question: str) -> bool:
+    """Whether the question holds anything to search for (a letter or a digit)."""
+    return re.search(r"[^\W_]", question) is not None
+
+
 def pending_question(messages: list[AnyMessage]) -> str | None:
-    """The newest user message that no AI message has answered yet, as text."""
+    """The newest user message that no AI message has answered yet, as text ("" for an empty
+    one), or None when every user message is answered."""
     for message in reversed(messages):
         if isinstance(message, HumanMessage):
-            return message.text.strip() or None
+            return message.text.strip()
         if isinstance(message, AIMessage):
             return None
     return None
@@ -43,13 +57,25 @@ def intake(state: State) -> dict[str, Any]:
     question = pending_question(messages)
     update: dict[str, Any] = dict(_RESET)
     if question is None:
-        question = (state.get("question") or "").strip()
-        if not question:
+        if not isinstance(state.get("question"), str):
             raise ConfigError('the agent needs a question: give {"question": "..."} or '
                               '{"messages": [...]} ending with a user message')
+        question = state["question"].strip()
         update["messages"] = [HumanMessage(content=question)]
     update["question"] = question
     return update
+
+
+def route_intake(state: State) -> Literal["classify", "empty_question"]:
+    """On to classification, or straight to the answer that the question is empty."""
+    return "classify" if has_words(state["question"]) else "empty_question"
+
+
+def empty_question(state: State) -> dict[str, Any]:
+    """The answer to a question with nothing in it to search for: no retrieval, no passages."""
+    return {"answer": EMPTY_ANSWER, "citations": [], "passages": [],
+            "messages": [answer_message(EMPTY_ANSWER, [])],
+            "notes": ["empty question: nothing retrieved"]}
 
 
 def answer_message(answer: str, citations: list[Citation]) -> AIMessage:

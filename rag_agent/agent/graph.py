@@ -1,9 +1,11 @@
 """`build_agent`: the compiled LangGraph state machine.
 
-    START -> intake (question from `question` or `messages`) -> classify -> infer_filter -> route_task (the policy's tool for the question's shape)
+    START -> intake (question from `question` or `messages`) -> classify -> infer_filter
+        -> route_task (the policy's tool for the question's shape)
         -> fused | summary | sentence_window | parent_chunk -> [hop] -> grade
         -> plan_compare -> Send(compare_target) per target -> synthesize
     grade -> (retry: another tool, at most twice) | synthesize -> END
+    intake -> empty_question -> END (a question with no word in it: nothing is retrieved)
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from langgraph.graph import END, START, StateGraph
 from rag_agent.agent.classify import OfflineTaskClassifier
 from rag_agent.agent.compare_nodes import TargetTask
 from rag_agent.agent.context import Context
-from rag_agent.agent.conversation import intake
+from rag_agent.agent.conversation import empty_question, intake, route_intake
 from rag_agent.agent.nodes import (
     AgentNodes,
     route_after_grade,
@@ -56,6 +58,7 @@ def build_agent(
     graph = StateGraph(State, context_schema=Context, input_schema=InputState,
                        output_schema=OutputState)
     graph.add_node("intake", intake)
+    graph.add_node("empty_question", empty_question)
     graph.add_node("classify", nodes.classify)
     graph.add_node("infer_filter", nodes.infer_filter)
     graph.add_node("fused", nodes.fused)
@@ -69,7 +72,8 @@ def build_agent(
     graph.add_node("synthesize", nodes.synthesize)
 
     graph.add_edge(START, "intake")
-    graph.add_edge("intake", "classify")
+    graph.add_conditional_edges("intake", route_intake, ["classify", "empty_question"])
+    graph.add_edge("empty_question", END)
     graph.add_edge("classify", "infer_filter")
     tools = ["fused", "summary", "sentence_window", "parent_chunk"]
     graph.add_conditional_edges("infer_filter", partial(route_task, policy=policy),

@@ -27,26 +27,34 @@ def catalogue_schema(cat: Catalogue) -> type:
     """A pydantic model with one optional field per filterable catalogue field."""
     fields: dict[str, Any] = {}
     for info in filterable_fields(cat):
-        shown = sorted(info.values, key=str)[:SHOWN_VALUES]
+        shown = _in_order(info.values)[:SHOWN_VALUES]
         kind: Any = int if info.type == "int" else str
         desc = f"one of: {', '.join(map(str, shown))}" + (" ..." if info.distinct > len(shown)
                                                             else "")
         if info.aliases:
             desc += "; also called: " + "; ".join(
-                f"{v} = {', '.join(a)}" for v, a in list(info.aliases.items())[:SHOWN_VALUES])
+                f"{v} = {', '.join(sorted(info.aliases[v]))}"
+                for v in _in_order(info.aliases)[:SHOWN_VALUES])
         fields[info.name] = (kind | None, Field(default=None, description=desc))
     return create_model("MetadataFilter", __doc__="Metadata the question restricts to; leave "
                         "a field empty unless the question names it.", **fields)
 
 
+def _in_order(values: Any) -> list[Any]:
+    """Catalogue values sorted as text (the catalogue's own order can follow set order, which
+    changes between processes): the same prompt and the same choice every run."""
+    return sorted(values, key=lambda v: (str(v), type(v).__name__))
+
+
 def _canonical(info: Any, raw: Any) -> Any:
-    """The catalogue value `raw` names (value or alias, any case), or None."""
+    """The catalogue value `raw` names (value or alias, any case), or None; "Apple" and
+    "APPLE" both held: the first in text order."""
     text = str(raw).strip().lower()
-    for value in info.values:
+    for value in _in_order(info.values):
         if str(value).lower() == text:
             return value
-    for value, names in info.aliases.items():
-        if any(n.lower() == text for n in names):
+    for value in _in_order(info.aliases):
+        if any(n.lower() == text for n in info.aliases[value]):
             return value
     if info.type == "int" and re.fullmatch(r"-?\d+", text):
         return int(text) if int(text) in info.values else None
@@ -84,7 +92,7 @@ def llm_infer_filter(chat_model: Any, index: Any, question: str, prompt: str, *,
     if not schema.model_fields:
         return None
     out, why = call_or_none(  # a model without tool calling fails here too, not the graph
-        lambda: chat_model.with_structured_output(schema, method="function_calling").invoke(
+        lambda: chat_model.with_structured_output(schema, method="function_calling").ainvoke(
             prompt.format(question=question)), timeout)
     result = Inference()
     if out is None:

@@ -116,7 +116,7 @@ class AgentNodes(CompareNodes):
         question = state["question"]
         notes = []
         if self.chat_model is not None:
-            out, why = call_or_none(lambda: self._structured(TaskChoice).invoke(
+            out, why = call_or_none(lambda: self._structured(TaskChoice).ainvoke(
                 ctx.classify_prompt.format(question=question)), ctx.llm_timeout)
             task = str(getattr(out, "task", "")).strip().lower() if out is not None else ""
             if task in TASKS:
@@ -208,7 +208,7 @@ class AgentNodes(CompareNodes):
         retriever = self._fused(ctx, rule)
         notes: list[str] = []
         if self.chat_model is not None:
-            out, why = call_or_none(lambda: self._structured(FollowUp).invoke(
+            out, why = call_or_none(lambda: self._structured(FollowUp).ainvoke(
                 ctx.follow_up_prompt.format(context=format_context(
                     number_passages(docs[:3])), question=state["question"])), ctx.llm_timeout)
             query = str(getattr(out, "query", "") or "").strip()
@@ -220,15 +220,15 @@ class AgentNodes(CompareNodes):
                     "via": "follow-up query", "query": query,
                     "found": [str(d.metadata.get("title", "")) for d in extra]}]}
             notes.append(f"llm follow-up unusable ({why or 'empty query'}); titles used")
-        parents = self._hop_texts(docs[:2])
+        parents = self._hop_texts(docs[:2], ctx.tenant)
         merged, hop = title_hop(retriever, state["question"], docs, self._matcher(ctx.tenant),
                                 parents, base_filter=flt)
         return {"documents": merged, "hops": [_hop_record(hop)], "notes": notes}
 
-    def _hop_texts(self, docs: list[Document]) -> dict[str, str]:
+    def _hop_texts(self, docs: list[Document], tenant: str) -> dict[str, str]:
         """Text to read names in: each passage's parent (a window may miss the name)."""
         ids = [d.metadata.get("parent_id") for d in docs]
-        parents = self.index.docstore.mget([i for i in ids if i])
+        parents = self.index.docstore_for(tenant).mget([i for i in ids if i])
         by_id = {p.id: p.page_content for p in parents if p is not None}
         return {d.id: by_id.get(d.metadata.get("parent_id"), d.page_content) for d in docs}
 
@@ -262,7 +262,7 @@ class AgentNodes(CompareNodes):
                       "comparison": ctx.comparison_prompt}[task]
             text = prompt.format(context=format_context(unique), question=state["question"],
                                  targets=", ".join(targets) or "the subjects")
-            out, why = call_or_none(lambda: self.chat_model.invoke(text), ctx.llm_timeout)
+            out, why = call_or_none(lambda: self.chat_model.ainvoke(text), ctx.llm_timeout)
             answer = str(getattr(out, "content", "") or "").strip()
             if answer:
                 return _answered(answer, citations_for(unique, cited_numbers(answer, unique)),

@@ -9,7 +9,8 @@ from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
 from typing_extensions import TypedDict
 
-__all__ = ["Citation", "Evidence", "HopRecord", "InputState", "OutputState", "State", "run_list"]
+__all__ = ["Citation", "Evidence", "HopRecord", "InputState", "OutputState", "State",
+           "plan_ordered", "run_list"]
 
 T = TypeVar("T")
 
@@ -50,6 +51,12 @@ class Evidence(TypedDict):
     """The target's place in the plan: evidence is merged in this order, not in the order the
     parallel branches finish."""
     documents: list[Document]
+
+
+def plan_ordered(left: list[Evidence] | None, right: list[Evidence] | None) -> list[Evidence]:
+    """`run_list` kept in plan order (`order`, then target): the state holds the same evidence
+    in the same order whichever parallel branch finishes first."""
+    return sorted(run_list(left, right), key=lambda e: (e.get("order", 0), e["target"]))
 
 
 class HopRecord(TypedDict, total=False):
@@ -102,8 +109,8 @@ class State(InputState, OutputState, total=False):
     documents: list[Document]
     """Passages from the tool and its hop, best first (not comparisons); synthesis takes what
     fits the budget."""
-    evidence: Annotated[list[Evidence], run_list]
-    """Passages per comparison target; each fan-out branch appends its own."""
+    evidence: Annotated[list[Evidence], plan_ordered]
+    """Passages per comparison target; each fan-out branch adds its own, kept in plan order."""
     filter_fallback: str | None
     """Why an inferred filter was relaxed or dropped (it matched no document)."""
     target_filters: list[dict[str, Any]]

@@ -155,3 +155,89 @@ def test_an_unknown_context_key_is_named(agent) -> None:
 
     with pytest.raises(ConfigError, match="unknown agent context setting 'top_k'"):
         agent.invoke({"question": "What is the population of Avalon?"}, context={"top_k": 2})
+
+
+def test_tokens_stream_from_the_background_loop_sync_and_async(index: RagIndex) -> None:
+    """Chat-model calls run on call_or_none's own event loop; LangGraph's token stream (a
+    callback in the caller's context) still sees them, under `stream` and `astream`."""
+    import asyncio
+
+    from langchain_core.language_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage, AIMessageChunk
+
+    answer = "Avalon has a population of 412,000 people [1]."
+
+    def tokens(parts: list) -> tuple[list[str], dict]:
+        chunks, final = [], {}
+        for mode, data in parts:
+            if mode == "messages" and data[1].get("langgraph_node") == "synthesize" and \
+                    isinstance(data[0], AIMessageChunk):
+                chunks.append(data[0].content)
+            elif mode == "values":
+                final = data
+        return chunks, final
+
+    question = {"question": "What is the population of Avalon?"}
+    sync = build_agent(index, GenericFakeChatModel(messages=iter([AIMessage(answer)])))
+    chunks, final = tokens(list(sync.stream(question, stream_mode=["messages", "values"])))
+    assert len(chunks) > 3 and "".join(chunks) == final["answer"] == answer
+
+    async def run() -> list:
+        agent = build_agent(index, GenericFakeChatModel(messages=iter([AIMessage(answer)])))
+        return [part async for part in agent.astream(question,
+                                                     stream_mode=["messages", "values"])]
+
+    chunks, final = tokens(asyncio.run(run()))
+    assert len(chunks) > 3 and "".join(chunks) == final["answer"] == answer
+
+
+def test_a_question_with_no_word_is_answered_without_retrieval(agent) -> None:
+    from rag_agent.agent.conversation import EMPTY_ANSWER
+
+    for question in ["", "   ", "?!"]:
+        updates = list(agent.stream({"question": question}, stream_mode="updates"))
+        assert [next(iter(u)) for u in updates] == ["intake", "empty_question"]  # no search
+        out = agent.invoke({"question": question})
+        assert out["answer"] == EMPTY_ANSWER
+        assert out["passages"] == [] and out["citations"] == []
+
+
+def test_an_empty_chat_message_is_not_answered_from_the_last_runs_passages(
+        index: RagIndex) -> None:
+    from langchain_core.messages import HumanMessage
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    from rag_agent.agent.conversation import EMPTY_ANSWER
+
+    agent = build_agent(index, checkpointer=InMemorySaver())
+    thread = {"configurable": {"thread_id": "empty"}}
+    first = agent.invoke({"messages": [HumanMessage(
+        "Compare the climate of Avalon and Brightwater.")]}, thread)
+    assert first["passages"]
+    for text in ["", "  "]:
+        out = agent.invoke({"messages": [HumanMessage(text)]}, thread)
+        assert out["answer"] == EMPTY_ANSWER
+        assert out["passages"] == [] and out["citations"] == [] and out["targets"] == []
+        assert out["messages"][-1].content == EMPTY_ANSWER
+
+
+def test_cli_ask_refuses_an_empty_question_and_numbers_out_of_range(index: RagIndex,
+                                                                    capsys) -> None:
+    from rag_agent.cli import main
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        try:
+            code = main(["ask", *argv, "--index", str(index.path)])
+        except SystemExit as exc:  # argparse's usage error
+            code = exc.code
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    for question in ["", "   ", "?"]:
+        code, out, err = run(question)
+        assert (code, out) == (2, "") and "is empty: ask about something in the index" in err
+    for option in (["-k", "-5"], ["-k", "0"], ["--budget", "-5"], ["--budget", "0"]):
+        code, out, err = run("What is the population of Avalon?", *option)
+        name = "k" if option[0] == "-k" else "budget"
+        assert (code, out) == (2, ""), (option, out)
+        assert name in err and option[1] in err, err

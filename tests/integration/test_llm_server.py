@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -68,6 +69,69 @@ class Server:
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=30)
+
+
+class HangingEndpoint:
+    """An OpenAI-compatible endpoint on loopback that reads each request whole and never
+    answers; it records when a request arrived and when the client closed its connection."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(32)
+        self.received: list[bytes] = []
+        self.closed: list[bytes] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}/v1"
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:  # closed
+                return
+            threading.Thread(target=self._hang, args=(conn,), daemon=True).start()
+
+    def _hang(self, conn: socket.socket) -> None:
+        with conn:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += conn.recv(65536) or b"\r\n\r\n"
+            head, _, body = data.partition(b"\r\n\r\n")
+            size = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                         if line.lower().startswith(b"content-length:")), 0)
+            while len(body) < size and (more := conn.recv(65536)):
+                body += more
+            self.received.append(body)
+            while True:  # never answer; a closed connection reads as b""
+                try:
+                    if not conn.recv(65536):
+                        break
+                except OSError:
+                    break
+            self.closed.append(body)
+
+    def seen(self, counts: tuple[int, int], seconds: float = 5.0) -> bool:
+        """Whether (received, closed) reach `counts` within `seconds`."""
+        deadline = time.monotonic() + seconds
+        while (len(self.received), len(self.closed)) != counts:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+        return True
+
+    def stop(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture
+def hanging():
+    endpoint = HangingEndpoint()
+    yield endpoint
+    endpoint.stop()
 
 
 @pytest.fixture
@@ -240,3 +304,51 @@ def test_finetune_generates_questions_through_the_server_once(server: Server,
     second = capsys.readouterr().out
     assert "2 asked" not in second and "0 asked, 2 from the cache" in second
     assert server.requests() == calls  # nothing paid twice
+
+
+def test_a_hanging_endpoint_gets_every_call_and_each_is_cancelled(hanging: HangingEndpoint,
+                                                                   index) -> None:
+    """A timed-out call is cancelled (its connection closed), so the next one is sent at
+    once: with the old pool of 4 workers, calls 5 and 6 queued and were never sent."""
+    from rag_agent.agent.llm import call_or_none
+
+    chat = make_chat_model(hanging.url, "m", max_retries=0, timeout=120)
+    for i in range(6):
+        started = time.monotonic()
+        out, why = call_or_none(lambda: chat.ainvoke("What is the population of Avalon?"), 0.5)
+        assert (out, why) == (None, "timed out after 0.5 s")
+        assert time.monotonic() - started < 1.5
+        assert hanging.seen((i + 1, i + 1)), (len(hanging.received), len(hanging.closed))
+    assert all(b"What is the population of Avalon?" in body for body in hanging.received)
+    # the whole agent over it: each chat-model call sent, cancelled, and the offline path used
+    agent = build_agent(index, chat)
+    final = agent.invoke({"question": "What is the population of Avalon?"},
+                         context={"llm_timeout": 0.5})
+    assert final["answer"].startswith("Avalon has a population of 412,000 people.")
+    assert hanging.seen((len(hanging.received), len(hanging.received)))
+    assert len(hanging.received) >= 8  # classification and answer at least
+
+
+async def test_the_async_graph_in_a_running_loop_cancels_hung_calls(hanging: HangingEndpoint,
+                                                                   index) -> None:
+    """`graph.ainvoke` (Studio's server, Jupyter): the same, without blocking the caller's
+    loop."""
+    import asyncio
+
+    chat = make_chat_model(hanging.url, "m", max_retries=0, timeout=120)
+    agent = build_agent(index, chat)
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.05)
+            ticks += 1
+
+    ticker = asyncio.create_task(tick())
+    final = await agent.ainvoke({"question": "What is the population of Avalon?"},
+                                context={"llm_timeout": 0.5})
+    ticker.cancel()
+    assert final["answer"].startswith("Avalon has a population of 412,000 people.")
+    assert len(hanging.received) >= 2 and hanging.seen((len(hanging.received),) * 2)
+    assert ticks >= 10  # the caller's loop kept running while the calls hung

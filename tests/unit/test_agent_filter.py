@@ -77,7 +77,7 @@ def test_node_falls_back_to_offline_when_the_llm_proposes_nonsense(
         def with_structured_output(self, schema: type, method: str = "") -> Any:
             return self
 
-        def invoke(self, prompt: str) -> dict[str, Any]:
+        async def ainvoke(self, prompt: str) -> dict[str, Any]:
             return {"ticker": "APPL"}
 
     nodes = AgentNodes(filings_index, classifier=None, chat_model=Chat())
