@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from rag_agent.cli_args import json_filter, meta_pairs, positive_float, positive_int
 from rag_agent.cli_ask import ask, note_unknown_fields
 from rag_agent.errors import RagAgentError
 from rag_agent.eval.datasets import SPECS
@@ -79,15 +80,15 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("query")
     common(search)
     search.add_argument("--kind", choices=["child", "sentence", "summary"], default="child")
-    search.add_argument("-k", type=_positive_int, default=4)
-    search.add_argument("--filter", type=_json_filter, default=None, help="JSON metadata filter")
+    search.add_argument("-k", type=positive_int, default=4)
+    search.add_argument("--filter", type=json_filter, default=None, help="JSON metadata filter")
     ask = sub.add_parser("ask", help="ask the agent: task, tool, answer and citations")
     ask.add_argument("question")
     common(ask)
-    ask.add_argument("-k", type=_positive_int, default=8, help="most passages handed to synthesis")
-    ask.add_argument("--budget", type=_positive_int, default=4000,
+    ask.add_argument("-k", type=positive_int, default=8, help="most passages handed to synthesis")
+    ask.add_argument("--budget", type=positive_int, default=4000,
                      help="characters of context handed to synthesis")
-    ask.add_argument("--filter", type=_json_filter, default=None, help="JSON metadata filter")
+    ask.add_argument("--filter", type=json_filter, default=None, help="JSON metadata filter")
     ask.add_argument("--no-auto-filter", action="store_true",
                      help="do not infer a metadata filter from the question")
     ask.add_argument("--stream", action="store_true", help="stream answer tokens (needs an LLM)")
@@ -113,14 +114,14 @@ def _parser() -> argparse.ArgumentParser:
     tune.add_argument("--switch-to", type=Path, default=None, metavar="DIR",
                       help="re-embed the index with the model in DIR and switch to it (e.g. "
                            "the folder an interrupted fine-tune wrote: it resumes)")
-    tune.add_argument("--generate", type=_positive_int, default=None, metavar="N",
+    tune.add_argument("--generate", type=positive_int, default=None, metavar="N",
                       help="have the chat model write a question for each of N children "
                            "(spread over the documents; cached in the index, never paid twice)")
     tune.add_argument("--llm-base-url", default=None,
                       help="OpenAI-compatible endpoint for --generate (or $RAG_AGENT_LLM_BASE_URL)")
     tune.add_argument("--llm-model", default=None, help="model name (or $RAG_AGENT_LLM_MODEL)")
-    tune.add_argument("--minutes", type=_positive_float, default=None, help="time budget of training")
-    tune.add_argument("--epochs", type=_positive_int, default=None,
+    tune.add_argument("--minutes", type=positive_float, default=None, help="time budget of training")
+    tune.add_argument("--epochs", type=positive_int, default=None,
                       help=f"passes over the pairs (default {MODEL_EPOCHS} for the model, "
                            f"{ADAPTER_EPOCHS} for --adapter)")
     tune.add_argument("--remove-adapter", action="store_true",
@@ -198,54 +199,6 @@ def _finetune(index: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def _meta(pairs: list[str]) -> dict[str, object]:
-    out: dict[str, object] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise RagAgentError(f"--meta {pair!r}: write KEY=VALUE")
-        try:
-            out[key] = json.loads(value)
-        except ValueError:
-            out[key] = value
-    return out
-
-
-def _positive_int(text: str) -> int:
-    """argparse type: a whole number of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text} must be 1 or more")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    """argparse type: a number above 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"{text} must be above 0")
-    return value
-
-
-def _json_filter(text: str) -> dict[str, Any]:
-    """A --filter value: a JSON object (argparse turns the error into a usage message)."""
-    example = """write it as a JSON object, like '{"year": 2023}' or '{"year": {"$gte": 2022}}'"""
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise argparse.ArgumentTypeError(f"{text!r} is not JSON ({err.msg}); {example}") from None
-    if not isinstance(value, dict):
-        raise argparse.ArgumentTypeError(f"{text!r} is a JSON {type(value).__name__}, not an "
-                                         f"object; {example}")
-    return value
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from rag_agent.index.store import RagIndex
@@ -263,7 +216,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             model = named_encoder(args.encoder, args.model) if args.model else None
             with RagIndex.open(folder, embedder=model,
                                encoder=None if model else encoder_setting(args.encoder)) as index:
-                report = index.add_paths(args.paths, tenant=args.tenant, metadata=_meta(args.meta),
+                report = index.add_paths(args.paths, tenant=args.tenant, metadata=meta_pairs(args.meta),
                                          template=args.template, extract=args.extract,
                                          encoding=args.encoding, progress=not args.no_progress)
                 if args.json:
@@ -313,7 +266,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"rag-agent: {exc}", file=sys.stderr)
         return 2
     except sqlite3.DatabaseError as exc:  # damage found after opening
-        from rag_agent.index.store import unreadable
+        from rag_agent.index.opening import unreadable
 
         print(f"rag-agent: {unreadable(folder, exc)}", file=sys.stderr)
         return 2

@@ -31,7 +31,8 @@ def metadata_variants(data: EvalSet) -> dict[str, dict[str, Any]]:
 
 def build_variant(base: Any, folder: Path, data: EvalSet, options: dict[str, Any]) -> Any:
     """An index in `folder` holding `base`'s vectors and the variant's metadata."""
-    from rag_agent.index.store import DB_FILE, RagIndex
+    from rag_agent.index.db import DB_FILE
+    from rag_agent.index.store import RagIndex
 
     if not (folder / DB_FILE).exists():
         folder.mkdir(parents=True, exist_ok=True)

@@ -31,10 +31,11 @@ class UnitText:
 
 def unit_texts(conn: Any, config: Any, count_tokens: Callable[[list[str]], list[int]], *,
                kinds: Sequence[str] = ("summary", "child", "sentence"),
-               unit_ids: Sequence[int] | None = None,
+               unit_ids: Sequence[int] | None = None, tenant: str | None = None,
                sentence_context: bool | None = None) -> list[UnitText]:
-    """Units of `kinds` (or just `unit_ids`) by id, with their embedded text under `config`'s
-    split settings (`sentence_context` overrides the config's, for a migration)."""
+    """Units of `kinds` (or just `unit_ids`; of one `tenant` if given) by id, with their
+    embedded text under `config`'s split settings (`sentence_context` overrides the config's,
+    for a migration)."""
     titled = config.sentence_context if sentence_context is None else sentence_context
     sql = ("SELECT u.id, u.kind, u.doc_id, u.text, d.title, d.summary_kind FROM units u "
            "JOIN documents d ON d.doc_id = u.doc_id "
@@ -44,6 +45,9 @@ def unit_texts(conn: Any, config: Any, count_tokens: Callable[[list[str]], list[
         ids = [int(i) for i in unit_ids]
         sql += f" AND u.id IN ({','.join('?' * len(ids))})"
         params += ids
+    if tenant is not None:
+        sql += " AND d.tenant = ?"
+        params.append(tenant)
     headers: dict[str, str] = {}
 
     def header(title: str) -> str:

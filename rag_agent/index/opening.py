@@ -1,19 +1,65 @@
-"""Opening an index: the model and split settings it was made with, recorded for a new one and
+"""Opening an index: its database connected (read-only where it must be; a damaged one is a
+clear error); the model and split settings it was made with, recorded for a new one and
 checked for an existing one; which model it uses (the `model` meta record's folder run by its
 encoder) and what a fine-tune's folder says about itself (`MODEL_CARD`)."""
 
 from __future__ import annotations
 
 import json
+import os
+import sqlite3
 from pathlib import Path
 from typing import Any
 
-from rag_agent.errors import ConfigError, IndexMismatchError
+from rag_agent.errors import (
+    ConfigError,
+    IndexCorruptError,
+    IndexMismatchError,
+    ReadOnlyIndexError,
+)
 from rag_agent.index import db
+from rag_agent.index.db import DB_FILE
 from rag_agent.models import MODEL_CARD, Embedder, make_embedder, named_encoder
 from rag_agent.settings import IndexConfig
 
-__all__ = ["card_record", "open_embedder", "settle"]
+__all__ = ["card_record", "connect_index", "open_embedder", "settle", "unreadable"]
+
+
+def unreadable(folder: Path, exc: sqlite3.DatabaseError) -> Exception:
+    """The clear error for a database that cannot be opened or read as an index."""
+    why = str(exc)
+    if "readonly" in why:
+        return ReadOnlyIndexError(f"index {str(folder)!r} cannot be written ({why}); open it "
+                                  "with read_only=True, or from a user who may write it")
+    if isinstance(exc, sqlite3.OperationalError) and "malformed" not in why:
+        return ConfigError(f"index {str(folder)!r}: {DB_FILE} cannot be opened ({why}); check "
+                           "that the path is a readable index folder")
+    return IndexCorruptError(
+        f"index {str(folder)!r} is damaged: {DB_FILE} cannot be read ({why}). Restore the "
+        f"folder from a backup, or ingest the sources again into a new folder; "
+        f"'rag-agent check --index {folder}' tells what else is wrong")
+
+
+def connect_index(folder: Path, *, create: bool, read_only: bool | None
+                  ) -> tuple[sqlite3.Connection, bool]:
+    """(connection, read-only) of the index database in `folder`, made if allowed.
+
+    `read_only=None` means read-only exactly when this process cannot write the folder or its
+    database. Raises `ConfigError` if there is no index and none may be made, and the error of
+    `unreadable` for a database that cannot be opened.
+    """
+    exists = (folder / DB_FILE).exists()
+    if read_only is None:
+        read_only = exists and not all(os.access(p, os.W_OK) for p in (folder, folder / DB_FILE))
+    if not exists:
+        if not create or read_only:
+            raise ConfigError(f"no index at {str(folder)!r}; create one with "
+                              f"'rag-agent ingest PATH --index {folder}'")
+        folder.mkdir(parents=True, exist_ok=True)
+    try:
+        return db.connect(folder / DB_FILE, readonly=read_only), read_only
+    except sqlite3.DatabaseError as exc:
+        raise unreadable(folder, exc) from exc
 
 
 def open_embedder(folder: Path, conn: Any, embedder: Any, encoder: str | None) -> Embedder:

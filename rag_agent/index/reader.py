@@ -131,9 +131,8 @@ class IndexReader(SentenceReader, DocumentReader):
         if not unit_ids:
             return {}
         with self.lock:
-            own = self.unit_vectors(unit_ids, tenant=tenant)
             units = unit_texts(self.conn, self.config, self.embedder.count_tokens,
-                               unit_ids=list(own))
+                               unit_ids=unit_ids, tenant=tenant)
         return {u.unit_id: u.embedded for u in units if u.embedded is not None}
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:

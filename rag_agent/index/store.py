@@ -21,48 +21,24 @@ from typing import Any
 import numpy as np
 from langchain_core.documents import Document
 
-from rag_agent.errors import ConfigError, IndexCorruptError, ReadOnlyIndexError
+from rag_agent.errors import ConfigError, ReadOnlyIndexError
 from rag_agent.index import db
 from rag_agent.index.adapter import QueryAdapter, install, installed, uninstall
-from rag_agent.index.db import DB_FILE
 from rag_agent.index.docstore import SQLiteStringStore, TenantDocStore
 from rag_agent.index.model_switch import follow_switch, switch_model
-from rag_agent.index.opening import settle
+from rag_agent.index.opening import connect_index, settle, unreadable
 from rag_agent.index.reader import IndexReader
 from rag_agent.index.records import IngestReport
 from rag_agent.index.rows import delete_documents, family_documents
 from rag_agent.index.vectors import VectorCollection, load_collections, save_collections
 from rag_agent.index.writer import ingest
-from rag_agent.ingest.loaders import (
-    SourceDocument,
-    as_source_document,
-    discover,
-    estimate_documents,
-    iter_documents,
-    with_metadata,
-)
-from rag_agent.ingest.metadata import enrich, make_extractors
-from rag_agent.ingest.parts import as_parts
+from rag_agent.ingest.documents import SourceDocument
+from rag_agent.ingest.sources import from_memory, from_paths
 from rag_agent.models import Embedder
 from rag_agent.settings import DEFAULT_TENANT, IndexConfig
 
-__all__ = ["RagIndex", "unreadable"]
+__all__ = ["RagIndex"]
 
-
-
-def unreadable(folder: Path, exc: sqlite3.DatabaseError) -> Exception:
-    """The clear error for a database that cannot be opened or read as an index."""
-    why = str(exc)
-    if "readonly" in why:
-        return ReadOnlyIndexError(f"index {str(folder)!r} cannot be written ({why}); open it "
-                                  "with read_only=True, or from a user who may write it")
-    if isinstance(exc, sqlite3.OperationalError) and "malformed" not in why:
-        return ConfigError(f"index {str(folder)!r}: {DB_FILE} cannot be opened ({why}); check "
-                           "that the path is a readable index folder")
-    return IndexCorruptError(
-        f"index {str(folder)!r} is damaged: {DB_FILE} cannot be read ({why}). Restore the "
-        f"folder from a backup, or ingest the sources again into a new folder; "
-        f"'rag-agent check --index {folder}' tells what else is wrong")
 
 
 class RagIndex(IndexReader):
@@ -136,27 +112,18 @@ class RagIndex(IndexReader):
             IndexCorruptError: the database file is garbled, truncated or not an index.
         """
         folder = Path(path)
-        exists = (folder / DB_FILE).exists()
-        if read_only is None:
-            read_only = exists and not all(os.access(p, os.W_OK) for p in (folder,
-                                                                         folder / DB_FILE))
-        if not exists:
-            if not create or read_only:
-                raise ConfigError(f"no index at {str(folder)!r}; create one with "
-                                  f"'rag-agent ingest PATH --index {folder}'")
-            folder.mkdir(parents=True, exist_ok=True)
+        conn, read_only = connect_index(folder, create=create, read_only=read_only)
         try:
-            conn = db.connect(folder / DB_FILE, readonly=read_only)
-            try:
-                emb, config, dim = settle(folder, conn, embedder, encoder, config,
-                                          read_only=read_only)
-                return cls(folder, conn, emb, config, dim, summarizer, encoder,
-                           embedder is None, read_only)
-            except BaseException:
-                conn.close()
-                raise
+            emb, config, dim = settle(folder, conn, embedder, encoder, config,
+                                      read_only=read_only)
+            return cls(folder, conn, emb, config, dim, summarizer, encoder, embedder is None,
+                       read_only)
         except sqlite3.DatabaseError as exc:
+            conn.close()
             raise unreadable(folder, exc) from exc
+        except BaseException:
+            conn.close()
+            raise
 
     def docstore_for(self, tenant: str) -> TenantDocStore:
         """The parents of `tenant`'s documents as a read-only LangChain `BaseStore` (an id of
@@ -197,16 +164,10 @@ class RagIndex(IndexReader):
         """
         self.ensure_writable()
         report = IngestReport()
-        files = discover(paths, report.skipped)
-        docs = iter_documents(files, report.skipped, encoding=encoding,
-                              warnings=report.warnings,
-                              max_chars=self.config.max_document_chars)
-        if template or extract:
-            docs = enrich(docs, report.warnings, template=template,
-                          extractors=make_extractors(extract))
-        if metadata:
-            docs = (with_metadata(d, metadata) for d in docs)
-        total = estimate_documents(files, self.config.max_document_chars) if progress else None
+        docs, total = from_paths(paths, report.skipped, report.warnings,
+                                 max_chars=self.config.max_document_chars, encoding=encoding,
+                                 metadata=metadata, template=template, extract=extract,
+                                 count=progress)
         return self._ingest(docs, tenant, report, progress, total, on_commit)
 
     def add_documents(
@@ -227,13 +188,9 @@ class RagIndex(IndexReader):
         """
         self.ensure_writable()
         report = IngestReport()
-        items = [as_source_document(d, n, report.warnings) for n, d in enumerate(docs)]
-        if template or extract:
-            items = list(enrich(items, report.warnings, template=template,
-                                extractors=make_extractors(extract)))
-        limit = self.config.max_document_chars
-        total = sum(-(-len(d.text) // limit) or 1 for d in items) if progress else None
-        parts = (part for doc in items for part in as_parts(doc, limit))
+        parts, total = from_memory(docs, report.warnings,
+                                   max_chars=self.config.max_document_chars, template=template,
+                                   extract=extract, count=progress)
         return self._ingest(parts, tenant, report, progress, total, on_commit)
 
     def _ingest(self, docs: Iterable[SourceDocument], tenant: str, report: IngestReport,
