@@ -14,11 +14,12 @@ from typing import Any
 
 from rag_agent.cli_args import json_filter, meta_pairs, positive_float, positive_int
 from rag_agent.cli_ask import ask, note_unknown_fields
-from rag_agent.errors import RagAgentError
+from rag_agent.errors import ConfigError, RagAgentError
 from rag_agent.eval.datasets import SPECS
 from rag_agent.eval.types import SYSTEMS
 from rag_agent.finetune.full import MODEL_EPOCHS
 from rag_agent.finetune.run import ADAPTER_EPOCHS
+from rag_agent.ingest.clean import has_words
 from rag_agent.models import ENCODERS, encoder_setting, named_encoder
 from rag_agent.settings import DEFAULT_TENANT, ENV_INDEX, default_index_dir
 
@@ -233,6 +234,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "check":
             return _check(folder, args)
+        if args.command == "search" and not has_words(args.query):
+            raise ConfigError(f"the query {args.query!r} is empty: search for some words, "
+                              "e.g. rag-agent search \"revenue growth\"")
         with RagIndex.open(folder, create=False, encoder=encoder_setting(args.encoder)) as index:
             if args.command == "stats":
                 print("\n".join(index.stats().lines()))

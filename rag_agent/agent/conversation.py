@@ -10,13 +10,13 @@ answer it from whatever passages rank first.
 
 from __future__ import annotations
 
-import re
 from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
 
 from rag_agent.agent.state import Citation, State
 from rag_agent.errors import ConfigError
+from rag_agent.ingest.clean import has_words
 
 __all__ = ["EMPTY_ANSWER", "answer_message", "empty_question", "has_words", "intake",
            "pending_question", "route_intake"]
@@ -32,11 +32,6 @@ _RESET: dict[str, Any] = {
     "answer": "", "citations": [], "passages": [], "inferred_filter": None, "filter_trace": [],
     "target_filters": [],
 }
-
-
-def has_words(question: str) -> bool:
-    """Whether the question holds anything to search for (a letter or a digit)."""
-    return re.search(r"[^\W_]", question) is not None
 
 
 def pending_question(messages: list[AnyMessage]) -> str | None:

@@ -158,7 +158,7 @@ def build_catalogue(rows: list[dict[str, Any]], tenant: str, generation: int) ->
             present[name] += 1
             types[name][_type_of(value)] += 1
             items = value if isinstance(value, list) else [value]
-            for item in {_hashable(v) for v in items}:
+            for item in dict.fromkeys(_hashable(v) for v in items):  # first-seen, not set order
                 values[name][item] += 1
     kinds = {name: t.most_common(1)[0][0] if len(t) == 1 else "str" for name, t in types.items()}
     fields = {name: FieldInfo(name, kinds[name], present[name], dict(values[name]))

@@ -19,6 +19,7 @@ from rag_agent.index.records import Hit
 from rag_agent.index.rows import text_hash, vectors_by_hash
 from rag_agent.index.sentences import SentenceReader
 from rag_agent.index.vectors import KINDS
+from rag_agent.ingest.clean import has_words
 from rag_agent.models import encode_query
 from rag_agent.settings import DEFAULT_TENANT
 
@@ -55,11 +56,13 @@ class IndexReader(SentenceReader, DocumentReader):
     ) -> list[Hit]:
         """Exact top-k units of `kind` among those matching tenant, filter and `doc_ids`.
 
-        The restriction is applied before ranking, so k hits come back whenever k match.
+        The restriction is applied before ranking, so k hits come back whenever k match. A
+        text query with no word in it (empty, blank, "?") returns [], as `keyword_search`
+        does: there is nothing to search for, and the nearest units would be noise.
         """
         if kind not in KINDS:
             raise ConfigError(f"unknown unit kind {kind!r}; use one of {', '.join(KINDS)}")
-        if k <= 0:
+        if k <= 0 or (isinstance(query, str) and not has_words(query)):
             return []
         embedder = self.embedder
         vec = self.embed_query(query) if isinstance(query, str) else query

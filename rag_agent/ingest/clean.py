@@ -24,7 +24,8 @@ import re
 import unicodedata
 from typing import Any
 
-__all__ = ["FIELD_NAME", "bad_keys", "clean_metadata", "clean_text", "display_path", "field_name"]
+__all__ = ["FIELD_NAME", "bad_keys", "clean_metadata", "clean_text", "display_path", "field_name",
+           "has_words"]
 
 FIELD_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_\-]*")
 """One metadata key a filter can name: `filters._FIELD` is these joined by '.' for nesting."""
@@ -34,6 +35,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 _LINE_BREAKS = frozenset("\x0b\x1c\x1d\x1e\x85")
 _NOT_FIELD = re.compile(r"[^A-Za-z0-9_\-]+")
+_WORD = re.compile(r"[^\W_]")
 
 
 def clean_text(text: str) -> str:
@@ -47,6 +49,11 @@ def clean_text(text: str) -> str:
         # a valid high+low pair (e.g. from "surrogatepass") becomes its character
         text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
     return _CONTROL.sub(lambda m: "\n" if m.group() in _LINE_BREAKS else "", text)
+
+
+def has_words(text: str) -> bool:
+    """Whether the text holds anything to search for (a letter or a digit)."""
+    return _WORD.search(text) is not None
 
 
 def display_path(path: str | os.PathLike[str]) -> str:

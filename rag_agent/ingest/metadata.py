@@ -15,6 +15,7 @@ an extracted key no filter could name is renamed or dropped, with a warning
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
@@ -26,6 +27,7 @@ from rag_agent.errors import ConfigError
 from rag_agent.ingest.clean import clean_metadata
 from rag_agent.ingest.documents import Skipped, SourceDocument
 from rag_agent.ingest.periods import document_quarter, find_dates, reporting_quarter
+from rag_agent.ingest.summarize import run_blocking
 
 __all__ = [
     "LLMMetadataExtractor",
@@ -195,9 +197,6 @@ class LLMMetadataExtractor:
         self._schema_key = hashlib.sha256(spec.encode()).hexdigest()[:16]
 
     def __call__(self, doc: SourceDocument) -> dict[str, Any]:
-        from concurrent.futures import ThreadPoolExecutor
-        from concurrent.futures import TimeoutError as FutureTimeout
-
         opening = doc.text[: self.opening_chars]
         key = "meta:" + hashlib.sha256(
             f"{self._schema_key}\n{doc.title}\n{opening}".encode()).hexdigest()
@@ -206,13 +205,14 @@ class LLMMetadataExtractor:
             if hit is not None:
                 return json.loads(hit)
         prompt = _LLM_PROMPT.format(title=doc.title, opening=opening)
-        pool = ThreadPoolExecutor(max_workers=1)
+
+        async def ask() -> Any:  # cancelled at the timeout: a hung call holds nothing
+            return await asyncio.wait_for(self.runnable.ainvoke(prompt), self.timeout)
+
         try:
-            answer = pool.submit(self.runnable.invoke, prompt).result(timeout=self.timeout)
-        except FutureTimeout:
-            raise TimeoutError(f"no answer within {self.timeout:.0f} s") from None
-        finally:
-            pool.shutdown(wait=False)  # a hung call never holds ingestion up
+            answer = run_blocking(ask())
+        except TimeoutError:
+            raise TimeoutError(f"no answer within {self.timeout:g} s") from None
         record = self.schema.model_validate(
             answer.model_dump() if hasattr(answer, "model_dump") else answer)
         fields = {k: _plain(v) for k, v in record.model_dump(exclude_none=True).items()}

@@ -112,14 +112,14 @@ def _mentions(question: str, surfaces: list[_Surface]) -> list[_Mention]:
     found = [_Mention(name, value, m.start(), m.end(), m.group(0))
              for pattern, name, value in surfaces for m in pattern.finditer(question)]
     # a mention inside a longer one (of any field) is not a mention of its own
-    found.sort(key=lambda m: m.start - m.end)
+    found.sort(key=lambda m: (m.start - m.end, m.start, m.field, str(m.value)))
     kept: list[_Mention] = []
     for m in found:
         inside = any(k.start <= m.start and m.end <= k.end and (k.end - k.start) >
                      (m.end - m.start) for k in kept)
         if not inside:
             kept.append(m)
-    return sorted(kept, key=lambda m: m.start)
+    return sorted(kept, key=lambda m: (m.start, m.end, m.field, str(m.value)))
 
 
 # ----- inference ----------------------------------------------------------------------------

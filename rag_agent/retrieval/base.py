@@ -13,6 +13,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field
 
+from rag_agent.ingest.clean import has_words
 from rag_agent.settings import DEFAULT_TENANT
 
 __all__ = ["IndexRetriever", "PerCallOptions"]
@@ -20,7 +21,7 @@ __all__ = ["IndexRetriever", "PerCallOptions"]
 
 class PerCallOptions:
     """`k`, `filter`, `tenant`, `hybrid` and `adapter` from the retriever, overridable per
-    call; sync and async."""
+    call; sync and async. A query with no word in it (empty, blank, "?") gets []."""
 
     k: int
     filter: dict[str, Any] | None
@@ -44,12 +45,16 @@ class PerCallOptions:
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **kwargs: Any
     ) -> list[Document]:
-        return self._retrieve(query, *self._options(kwargs))
+        options = self._options(kwargs)  # bad options are refused even for an empty query
+        return self._retrieve(query, *options) if has_words(query) else []
 
     async def _aget_relevant_documents(
         self, query: str, *, run_manager: AsyncCallbackManagerForRetrieverRun, **kwargs: Any
     ) -> list[Document]:
-        return await asyncio.to_thread(self._retrieve, query, *self._options(kwargs))
+        options = self._options(kwargs)
+        if not has_words(query):
+            return []
+        return await asyncio.to_thread(self._retrieve, query, *options)
 
 
 class IndexRetriever(PerCallOptions, BaseRetriever):

@@ -116,7 +116,7 @@ def title_hop(retriever: Any, question: str, documents: list[Any], matcher: Titl
             hits = retriever.invoke(question, k=1, filter=flt)
             if hits:
                 tried.append((float(hits[0].metadata.get("score") or 0.0), title, hits[0]))
-        tried.sort(key=lambda t: -t[0])
+        tried.sort(key=lambda t: (-t[0], t[1]))
         found[key] = [_tag(hit, title) for _, title, hit in tried[:per_passage]]
         titles_found += [title for _, title, _ in tried[:per_passage]]
     out: list[Any] = []

@@ -136,7 +136,7 @@ def periods_of(index: Any, within: dict[str, Any] | None, tenant: str, cat: Cata
             name = repr(sorted(key[1].items()))
             if name not in periods or key[0] > periods[name][0]:
                 periods[name] = key
-    return sorted(periods.values(), key=lambda k: k[0])
+    return [periods[n] for n in sorted(periods, key=lambda n: (periods[n][0], n))]
 
 
 def relative_periods(question: str, index: Any, within: dict[str, Any] | None, tenant: str,

@@ -139,7 +139,7 @@ class SentenceWindowRetriever(IndexRetriever):
                      + SUMMARY_WEIGHT * summary.get(hit.doc_id, 0.0))
             return replace(hit, metadata={**hit.metadata, "context_score": value})
 
-        return sorted(map(judged, hits), key=lambda h: -h.metadata["context_score"])
+        return sorted(map(judged, hits), key=lambda h: (-h.metadata["context_score"], h.unit_id))
 
     def _document(self, w: Window) -> Document:
         sentences = self.index.sentences(w.doc_id, w.first, w.last, tenant=w.hit.tenant)

@@ -26,6 +26,7 @@ from langchain_core.vectorstores.utils import maximal_marginal_relevance
 
 from rag_agent.errors import ConfigError
 from rag_agent.index.records import Hit, caller_metadata
+from rag_agent.ingest.clean import has_words
 from rag_agent.settings import DEFAULT_TENANT
 
 __all__ = ["IndexVectorStore"]
@@ -114,6 +115,8 @@ class IndexVectorStore(VectorStore):
 
     def max_marginal_relevance_search(self, query: str, k: int = 4, fetch_k: int = 20,
                                       lambda_mult: float = 0.5, **kwargs: Any) -> list[Document]:
+        if not has_words(query):  # as similarity_search: nothing to search for
+            return []
         return self.max_marginal_relevance_search_by_vector(
             self.index.embed_query(query)[0].tolist(), k, fetch_k, lambda_mult, **kwargs)
 

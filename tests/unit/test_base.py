@@ -63,3 +63,24 @@ def test_summary_hybrid_is_the_fused_summary_ranking(index: RagIndex) -> None:
     assert [(d.metadata["doc_id"], d.metadata["score"], d.metadata["rrf"]) for d in docs] == [
         (h.doc_id, h.score, h.metadata["rrf"]) for h in hits]
     assert "rare" in [d.metadata["source_id"] for d in docs]
+
+
+@pytest.mark.parametrize("query", ["", "   ", "?!", "\n"])
+async def test_a_query_with_no_word_gets_nothing(index: RagIndex, query: str) -> None:
+    """Nothing to search for: no passages (the nearest units of an empty vector are noise),
+    from every retriever, sync and async, and from the index and the vector store."""
+    from rag_agent.retrieval.fused import FusedRetriever
+    from rag_agent.retrieval.vectorstore import IndexVectorStore
+
+    assert index.search("filler line", k=2, tenant="acme")  # the index has matches
+    retrievers = [*make_retrievers(index, k=3, tenant="acme").values(),
+                  FusedRetriever(index=index, k=3, tenant="acme")]
+    for retriever in retrievers:
+        assert retriever.invoke(query) == []
+        assert await retriever.ainvoke(query) == []
+    for kind in ("child", "sentence", "summary"):
+        assert index.search(query, kind=kind, k=3, tenant="acme") == []
+        assert index.keyword_search(query, kind=kind, k=3, tenant="acme") == []
+    store = IndexVectorStore(index, tenant="acme")
+    assert store.similarity_search(query, k=3) == []
+    assert store.max_marginal_relevance_search(query, k=3) == []

@@ -160,3 +160,23 @@ def test_index_catalogue_is_per_tenant(index: RagIndex) -> None:
     assert index.count_documents({"ticker": "TSLA"}) == 0
     assert index.count_documents({"ticker": "TSLA"}, tenant="b") == 1
     assert [m["ticker"] for m in index.documents_metadata({"year": 2023}, tenant="b")] == ["TSLA"]
+
+
+def test_catalogue_value_order_does_not_depend_on_the_hash_seed() -> None:
+    """Values (and so the surfaces auto-retrieval matches, in order) come in first-seen
+    order, never in set order, which changes with PYTHONHASHSEED from process to process."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "from rag_agent.index.catalogue import build_catalogue\n"
+        "rows = [{'tags': ['zeta', 'alpha', 'mu', 'beta', 'omega', 'kappa']},"
+        " {'tags': ['kappa', 'delta']}, {'company': 'Acme Corp', 'tags': []}]\n"
+        "cat = build_catalogue(rows, 'default', 1)\n"
+        "print([list(i.values) for i in cat.fields.values()])\n")
+    seen = {subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                           check=True, env={**os.environ, "PYTHONHASHSEED": str(seed)}
+                           ).stdout for seed in range(6)}
+    assert seen == {"[['zeta', 'alpha', 'mu', 'beta', 'omega', 'kappa', 'delta'], "
+                    "['Acme Corp']]\n"}

@@ -22,3 +22,12 @@ def test_non_positive_numbers_are_usage_errors_naming_the_option(
     option = next(a for a in argv if a.startswith("-"))
     assert f"argument {option}" in err and ("must be" in err or "is not" in err)
     assert not (tmp_path / "none").exists()
+
+
+@pytest.mark.parametrize("query", ["", "  ", "?"])
+def test_an_empty_search_is_refused_before_the_index_is_opened(
+        query: str, capsys: pytest.CaptureFixture[str], tmp_path) -> None:
+    assert main(["search", query, "--index", str(tmp_path / "none")]) == 2
+    err = capsys.readouterr().err
+    assert f"the query {query!r} is empty" in err and "rag-agent search" in err
+    assert not (tmp_path / "none").exists()

@@ -245,26 +245,38 @@ def test_llm_extractor_needs_a_pydantic_schema() -> None:
         LLMMetadataExtractor(FakeChat({}), dict)
 
 
-def test_llm_extractor_timeout_does_not_wait_for_a_hung_model() -> None:
+def test_llm_extractor_timeout_cancels_a_hung_call() -> None:
+    """A hung call is cancelled at the timeout, not abandoned on a worker thread: the
+    extractor returns at once and nothing of the call is left running."""
+    import asyncio
     import time
 
     from pydantic import BaseModel
 
-    class Slow:
+    events: list[str] = []
+
+    class Hung:
         def with_structured_output(self, schema, method=None):  # noqa: ANN001, ARG002
             return self
 
-        def invoke(self, prompt):  # noqa: ANN001, ARG002
-            time.sleep(2)
+        async def ainvoke(self, prompt):  # noqa: ANN001, ARG002
+            events.append("sent")
+            try:
+                await asyncio.sleep(3600)
+            except asyncio.CancelledError:
+                events.append("cancelled")
+                raise
 
     class Fields(BaseModel):
         company: str | None = None
 
-    extractor = LLMMetadataExtractor(Slow(), Fields, timeout=0.1)
+    extractor = LLMMetadataExtractor(Hung(), Fields, timeout=0.1)
     started = time.perf_counter()
-    with pytest.raises(TimeoutError, match="no answer within"):
-        extractor(SourceDocument("a", "Acme Inc. text", "a", {}))
-    assert time.perf_counter() - started < 1.5
+    for _ in range(3):  # each call is sent: none queues behind a hung one
+        with pytest.raises(TimeoutError, match="no answer within 0.1 s"):
+            extractor(SourceDocument("a", "Acme Inc. text", "a", {}))
+    assert time.perf_counter() - started < 3
+    assert events == ["sent", "cancelled"] * 3
 
 
 def test_a_template_with_an_unmatched_brace_is_refused() -> None:
