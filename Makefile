@@ -79,6 +79,7 @@ bench: $(STAMP)
 	    --out bench/results/autofilter_llm_sec10q.json
 	$(BIN)/python bench/fuzz_ingest.py --out bench/results/fuzz_ingest.json
 	$(BIN)/python bench/reliability.py --out bench/results/reliability.json
+	$(BIN)/python bench/checksum_cost.py --out bench/results/checksum_cost.json
 
 clean:
 	rm -rf $(VENV) .demo_index .pytest_cache .rag_eval
