@@ -16,13 +16,14 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-__all__ = ["DB_FILE", "FTS_TABLE", "SCHEMA_VERSION", "connect", "ensure_fts", "get_meta", "set_meta"]
+__all__ = ["DB_FILE", "FTS_TABLE", "SCHEMA_VERSION", "connect", "ensure_fts", "get_meta", "select_in",
+           "set_meta"]
 
 SCHEMA_VERSION = 2
 DB_FILE = "index.sqlite"
@@ -174,6 +175,19 @@ def write(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+def select_in(conn: sqlite3.Connection, sql: str, params: Sequence[Any], keys: Sequence[Any],
+              *, size: int = 500) -> list[tuple[Any, ...]]:
+    """Every row of `sql` for `keys`, read `size` keys at a time (SQLite bounds the number of
+    parameters). `sql` names the key list `{keys}`, e.g. "... AND key IN ({keys})", and takes
+    `params` before the keys."""
+    rows: list[tuple[Any, ...]] = []
+    for i in range(0, len(keys), size):
+        chunk = list(keys[i:i + size])
+        rows += conn.execute(sql.format(keys=",".join("?" * len(chunk))),
+                             (*params, *chunk)).fetchall()
+    return rows
 
 
 def get_meta(conn: sqlite3.Connection, key: str, default: Any = None) -> Any:

@@ -18,6 +18,7 @@ from langchain_core.documents import Document
 from langchain_core.stores import BaseStore
 
 from rag_agent.errors import ConfigError
+from rag_agent.index.db import select_in
 
 __all__ = ["SQLiteDocStore", "SQLiteStringStore", "TenantDocStore", "document_to_json",
            "json_to_document"]
@@ -53,16 +54,9 @@ class _SQLiteStore(BaseStore[str, V], Generic[V]):
         raise NotImplementedError
 
     def mget(self, keys: Sequence[str]) -> list[V | None]:
-        found: dict[str, str] = {}
         with self.lock:
-            for i in range(0, len(keys), 500):
-                chunk = list(keys[i:i + 500])
-                rows = self.conn.execute(
-                    f"SELECT key, value FROM kv WHERE namespace = ? AND key IN "
-                    f"({','.join('?' * len(chunk))})",
-                    (self.namespace, *chunk),
-                )
-                found.update(rows.fetchall())
+            found = dict(select_in(self.conn, "SELECT key, value FROM kv WHERE namespace = ? "
+                                   "AND key IN ({keys})", (self.namespace,), keys))
         return [self._load(found[k]) if k in found else None for k in keys]
 
     def mset(self, key_value_pairs: Sequence[tuple[str, V]]) -> None:
@@ -147,15 +141,11 @@ class TenantDocStore(BaseStore[str, Document]):
         self.namespace = namespace
 
     def mget(self, keys: Sequence[str]) -> list[Document | None]:
-        found: dict[str, str] = {}
         with self.lock:
-            for i in range(0, len(keys), 500):
-                chunk = list(keys[i:i + 500])
-                rows = self.conn.execute(
-                    "SELECT kv.key, kv.value FROM kv JOIN documents d ON d.doc_id = kv.doc_id "
-                    f"WHERE kv.namespace = ? AND d.tenant = ? AND kv.key IN "
-                    f"({','.join('?' * len(chunk))})", (self.namespace, self.tenant, *chunk))
-                found.update(rows.fetchall())
+            found = dict(select_in(
+                self.conn, "SELECT kv.key, kv.value FROM kv JOIN documents d ON d.doc_id = "
+                "kv.doc_id WHERE kv.namespace = ? AND d.tenant = ? AND kv.key IN ({keys})",
+                (self.namespace, self.tenant), keys))
         return [json_to_document(found[k]) if k in found else None for k in keys]
 
     def mset(self, key_value_pairs: Sequence[tuple[str, Document]]) -> None:

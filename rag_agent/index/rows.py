@@ -39,14 +39,9 @@ def text_hash(text: str) -> bytes:
 def existing_hashes(conn: sqlite3.Connection, tenant: str,
                     sources: Sequence[str]) -> dict[str, tuple[str, str]]:
     """source id -> (doc id, content hash) of what the tenant already holds."""
-    out: dict[str, tuple[str, str]] = {}
-    for i in range(0, len(sources), 500):
-        chunk = list(sources[i:i + 500])
-        rows = conn.execute(
-            "SELECT source_id, doc_id, content_hash FROM documents WHERE tenant = ? AND "
-            f"source_id IN ({','.join('?' * len(chunk))})", (tenant, *chunk))
-        out.update({s: (d, h) for s, d, h in rows})
-    return out
+    rows = db.select_in(conn, "SELECT source_id, doc_id, content_hash FROM documents WHERE "
+                     "tenant = ? AND source_id IN ({keys})", (tenant,), sources)
+    return {s: (d, h) for s, d, h in rows}
 
 
 def family_documents(conn: sqlite3.Connection, tenant: str, source: str) -> dict[str, str]:
@@ -60,18 +55,12 @@ def family_documents(conn: sqlite3.Connection, tenant: str, source: str) -> dict
 
 def vectors_by_hash(conn: sqlite3.Connection, hashes: set[bytes]) -> dict[bytes, np.ndarray]:
     """Stored vectors of sentences and children whose embedded text has one of these hashes."""
-    out: dict[bytes, np.ndarray] = {}
-    items = list(hashes)
-    for i in range(0, len(items), 500):
-        chunk = items[i:i + 500]
-        # One row per hash, chosen on the index alone: a text repeated in many documents (the
-        # parts of a file made of repeated blocks) must not read every copy of its vector.
-        rows = conn.execute(
-            "SELECT text_hash, vector FROM units WHERE kind != 'summary' AND id IN (SELECT "
-            "min(id) FROM units WHERE text_hash IN "
-            f"({','.join('?' * len(chunk))}) GROUP BY text_hash)", chunk)
-        out.update({h: np.frombuffer(v, dtype=np.float32) for h, v in rows})
-    return out
+    # One row per hash, chosen on the index alone: a text repeated in many documents (the
+    # parts of a file made of repeated blocks) must not read every copy of its vector.
+    rows = db.select_in(conn, "SELECT text_hash, vector FROM units WHERE kind != 'summary' AND id "
+                     "IN (SELECT min(id) FROM units WHERE text_hash IN ({keys}) GROUP BY "
+                     "text_hash)", (), list(hashes))
+    return {h: np.frombuffer(v, dtype=np.float32) for h, v in rows}
 
 
 def _unit_rows(p: Pending, vecs: tuple[np.ndarray, np.ndarray, np.ndarray], hasher: Any) -> list:

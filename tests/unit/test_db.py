@@ -69,3 +69,13 @@ def test_unit_rows_and_keyword_entries_commit_or_roll_back_together(tmp_path: Pa
     assert conn.execute("SELECT rowid FROM units_fts WHERE units_fts MATCH 'beluga'"
                         ).fetchall() == [(2,)]
     _fts_in_step(conn)
+
+
+def test_select_in_reads_every_key_past_one_chunk() -> None:
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE t (g TEXT, k INTEGER)")
+    conn.executemany("INSERT INTO t VALUES (?, ?)", [(g, k) for g in "ab" for k in range(1200)])
+    keys = list(range(1200))[::-1] + [5000]  # one key matches nothing
+    rows = db.select_in(conn, "SELECT k FROM t WHERE g = ? AND k IN ({keys})", ("b",), keys, size=500)
+    assert sorted(k for (k,) in rows) == list(range(1200))
+    assert db.select_in(conn, "SELECT k FROM t WHERE k IN ({keys})", (), []) == []
