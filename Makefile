@@ -60,6 +60,8 @@ bench: $(STAMP)
 	for set in $(EVAL_SETS); do \
 	    $(BIN)/python bench/policy_sweep.py $$set --workdir $(BENCH_WORK) \
 	    --out bench/results/policy_$$set.json || exit 1; done
+	$(BIN)/python bench/fusion_probe.py scifact --workdir $(BENCH_WORK) \
+	    --out bench/results/fusion_scifact.json
 	$(BIN)/python bench/encoder_quality.py --workdir $(BENCH_WORK) \
 	    --out bench/results/encoder_quality_scifact.json
 	for set in scifact sec10q hotpotqa; do \
