@@ -1,5 +1,5 @@
-"""Shared by the ranking probes: their command line, the set's index, stored vectors as a
-matrix, and documents ranked by their best-scoring unit."""
+"""Shared by the ranking probes: their command line, the set's index, and documents ranked by
+their best-scoring unit."""
 
 from __future__ import annotations
 
@@ -41,8 +41,3 @@ def probe_setup(doc: str) -> tuple[argparse.Namespace, Any, Any, RagIndex]:
     args = ap.parse_args()
     spec, data = SPECS[args.dataset], load_dataset(args.dataset, args.data)
     return args, spec, data, RagIndex.open(args.workdir / args.dataset / "ours", create=False)
-
-
-def matrix(blobs: list[bytes]) -> np.ndarray:
-    """Stored float32 vectors as one (n, dim) matrix."""
-    return np.stack([np.frombuffer(b, dtype=np.float32) for b in blobs])

@@ -24,11 +24,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _emit import emit  # noqa: E402
-from _ranking import documents_by_best_unit, matrix, probe_setup  # noqa: E402
+from _ranking import documents_by_best_unit, probe_setup  # noqa: E402
 
 from rag_agent.eval.datasets import scifact_train_labels  # noqa: E402
 from rag_agent.eval.types import Passage  # noqa: E402
 from rag_agent.finetune import resolve_pairs, train_adapter  # noqa: E402
+from rag_agent.index.records import StoredUnit  # noqa: E402
 
 L2 = (1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
 OFFLINE_PAIRS = 1500
@@ -37,11 +38,9 @@ NEGATIVES = 4
 
 def main() -> int:
     args, spec, data, index = probe_setup(__doc__)
-    rows = index.conn.execute(
-        "SELECT u.id, u.doc_id, d.source_id, u.kind, u.position, u.child, u.text, u.vector "
-        "FROM units u JOIN documents d ON d.doc_id = u.doc_id ORDER BY u.id").fetchall()
-    children = [r for r in rows if r[3] == "child"]
-    child_vecs, child_src = matrix([r[7] for r in children]), [r[2] for r in children]
+    rows = index.units()
+    children = [r for r in rows if r.kind == "child"]
+    child_vecs, child_src = np.stack([r.vector for r in children]), [r.source_id for r in children]
     tests = np.vstack([index.embed_query(q.text, adapter=False) for q in data.queries])
 
     def score(queries: np.ndarray, subset: np.ndarray | None = None) -> float:
@@ -82,29 +81,29 @@ def main() -> int:
                     "all": score(mapped), "gold never cited in train": score(mapped, unseen)}
     by_doc: dict[str, dict[str, list]] = {}
     for r in rows:
-        by_doc.setdefault(r[1], {}).setdefault(r[3], []).append(r)
+        by_doc.setdefault(r.doc_id, {}).setdefault(r.kind, []).append(r)
     rng = random.Random(0)
     pool = [(d, s) for d, kinds in by_doc.items() if kinds.get("summary") and kinds.get("child")
-            for s in kinds.get("sentence", []) if len(s[6].split()) >= 8]
+            for s in kinds.get("sentence", []) if len(s.text.split()) >= 8]
     rng.shuffle(pool)
     pool = pool[:OFFLINE_PAIRS]
-    q = index.embedder.encode([s[6] for _, s in pool])
-    source = {d: kinds["child"][0][2] for d, kinds in by_doc.items() if kinds.get("child")}
+    q = index.embedder.encode([s.text for _, s in pool])
+    source = {d: kinds["child"][0].source_id for d, kinds in by_doc.items() if kinds.get("child")}
     neg = negatives(q, [{source[d]} for d, _ in pool])
 
-    def own(d: str, s: tuple) -> bytes:
-        kids = [c for c in by_doc[d]["child"] if c[4] == s[5]] or by_doc[d]["child"]
-        return kids[0][7]
+    def own(d: str, s: StoredUnit) -> np.ndarray:
+        kids = [c for c in by_doc[d]["child"] if c.position == s.child] or by_doc[d]["child"]
+        return kids[0].vector
 
-    def other(d: str, s: tuple) -> bytes:
-        kids = [c for c in by_doc[d]["child"] if c[4] != s[5]] or by_doc[d]["child"]
-        return rng.choice(kids)[7]
+    def other(d: str, s: StoredUnit) -> np.ndarray:
+        kids = [c for c in by_doc[d]["child"] if c.position != s.child] or by_doc[d]["child"]
+        return rng.choice(kids).vector
 
-    positives = {"summary": lambda d, s: by_doc[d]["summary"][0][7], "own child": own,
+    positives = {"summary": lambda d, s: by_doc[d]["summary"][0].vector, "own child": own,
                  "another child": other}
     result["offline"] = {"pairs": len(pool)}
     for name, pick in positives.items():
-        pos = matrix([pick(d, s) for d, s in pool])
+        pos = np.stack([pick(d, s) for d, s in pool])
         adapter, _ = train_adapter(q, pos, model_id=model, negatives=neg)
         result["offline"][f"sentence -> {name}"] = score(adapter.apply(tests))
     emit(result, args.out)

@@ -75,8 +75,11 @@ def main() -> None:
         def plain_save() -> None:  # the same writes, no hash
             for kind, coll in colls.items():
                 raw = memoryview(faiss.serialize_index(coll.index))
-                path = plain / f"{kind}.faiss"
-                vectors._atomic_write(path, lambda p, b=raw: vectors.write_bytes(p, b))
+                tmp = plain / f"{kind}.faiss.tmp"
+                tmp.write_bytes(raw)
+                with open(tmp, "rb") as fh:
+                    os.fsync(fh.fileno())
+                os.replace(tmp, plain / f"{kind}.faiss")
             fd = os.open(plain, os.O_RDONLY)
             os.fsync(fd)
             os.close(fd)

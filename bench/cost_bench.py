@@ -69,7 +69,7 @@ def child(system: str, dataset: str, data: Path, folder: Path, n_queries: int) -
         strategies = {k: v for k, v in strategies.items() if "no routing" not in k}
         # the index remembers recent query vectors; every timed call must embed its query, as
         # the other systems' calls do
-        forget = index._queries.clear
+        forget = index.forget_queries
         out.update(embedded=report.embedded, units=report.units)
     else:
         from rag_agent.eval import baselines

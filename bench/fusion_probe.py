@@ -25,11 +25,11 @@ from _emit import emit  # noqa: E402
 from _ranking import probe_setup  # noqa: E402
 
 from rag_agent.eval.types import Passage  # noqa: E402
-from rag_agent.retrieval.fused import _UNITS_PER_DOC, FusedRetriever, rank_documents  # noqa: E402
+from rag_agent.retrieval.fused import UNITS_PER_DOC, FusedRetriever, rank_documents  # noqa: E402
 
 DEPTH = 100
 DENSE = ("summary", "child", "sentence")
-PER_DOC = {**_UNITS_PER_DOC, "summary_keyword": 1}
+PER_DOC = {**UNITS_PER_DOC, "summary_keyword": 1}
 
 
 def rankings(index: Any, query: str, vec: Any, signals: tuple[str, ...]
@@ -109,14 +109,14 @@ pseudo-relevance feedback), then every ranking of the fact rule run again."""
 
 def main() -> int:
     args, spec, data, index = probe_setup(__doc__)
-    source = dict(index.conn.execute("SELECT doc_id, source_id FROM documents"))
+    source = {u.doc_id: u.source_id for u in index.units("summary")}
     gate = FusedRetriever(index=index)
     scores: dict[str, list[float]] = {name: [] for name in ["rank_documents", *CANDIDATES]}
     fired = 0
     mismatches = 0
     for q in data.queries:
         vec = index.embed_query(q.text)
-        rare = gate._rare_words(q.text, gate.tenant)
+        rare = gate.uses_keyword(q.text, gate.tenant)
         fired += rare
         wanted = set(DENSE)
         for extra, _ in CANDIDATES.values():

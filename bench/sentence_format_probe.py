@@ -37,16 +37,14 @@ def _metric(spec, queries, index, sources: list[str], vectors: np.ndarray) -> fl
 
 def main() -> int:
     args, spec, data, index = probe_setup(__doc__)
-    rows = index.conn.execute(
-        "SELECT d.source_id, d.title, u.text, u.vector FROM units u JOIN documents d "
-        "ON d.doc_id = u.doc_id WHERE u.kind = 'sentence' ORDER BY u.id").fetchall()
-    sources = [r[0] for r in rows]
-    stored = np.stack([np.frombuffer(r[3], dtype=np.float32) for r in rows])
+    rows = index.units("sentence")
+    sources = [r.source_id for r in rows]
+    stored = np.stack([r.vector for r in rows])
     heads: dict[str, str] = {}
-    for _, title, _, _ in rows:
-        if title not in heads:
-            heads[title] = embed_header(title, index.embedder.count_tokens, 200)[0]
-    llama = index.embedder.encode([f"title: {heads[t]}\n\n{text}" for _, t, text, _ in rows])
+    for r in rows:
+        if r.title not in heads:
+            heads[r.title] = embed_header(r.title, index.embedder.count_tokens, 200)[0]
+    llama = index.embedder.encode([f"title: {heads[r.title]}\n\n{r.text}" for r in rows])
     result = {"dataset": args.dataset, "sentences": len(rows),
               spec.headline: {"<title>\\n<sentence> (ours, stored)":
                           _metric(spec, data.queries, index, sources, stored),

@@ -19,7 +19,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _emit import emit  # noqa: E402
-from _ranking import documents_by_best_unit, matrix, probe_setup  # noqa: E402
+from _ranking import documents_by_best_unit, probe_setup  # noqa: E402
 
 from rag_agent.eval.types import Passage  # noqa: E402
 
@@ -31,23 +31,18 @@ WINDOW = 2
 
 def main() -> int:
     args, spec, data, index = probe_setup(__doc__)
-    conn = index.conn
-    rows = conn.execute(
-        "SELECT u.doc_id, d.source_id, u.child, u.vector FROM units u JOIN documents d ON "
-        "d.doc_id = u.doc_id WHERE u.kind = 'sentence' ORDER BY u.doc_id, u.position"
-    ).fetchall()
-    children = conn.execute("SELECT doc_id, position, vector FROM units WHERE kind = 'child'"
-                            ).fetchall()
-    summaries = conn.execute("SELECT doc_id, vector FROM units WHERE kind = 'summary'"
-                             ).fetchall()
-    child_row = {(d, p): i for i, (d, p, _) in enumerate(children)}
-    summary_row = {d: i for i, (d, _) in enumerate(summaries)}
-    sentences = matrix([r[3] for r in rows])
-    child_of = np.array([child_row[(r[0], r[2])] for r in rows])
-    summary_of = np.array([summary_row[r[0]] for r in rows])
-    child_vecs, summary_vecs = matrix([c[2] for c in children]), matrix([s[1] for s in summaries])
-    sources = [r[1] for r in rows]
-    docs = np.array([r[0] for r in rows])
+    rows = sorted(index.units("sentence"), key=lambda u: (u.doc_id, u.position))
+    children = index.units("child")
+    summaries = index.units("summary")
+    child_row = {(c.doc_id, c.position): i for i, c in enumerate(children)}
+    summary_row = {s.doc_id: i for i, s in enumerate(summaries)}
+    sentences = np.stack([r.vector for r in rows])
+    child_of = np.array([child_row[(r.doc_id, r.child)] for r in rows])
+    summary_of = np.array([summary_row[r.doc_id] for r in rows])
+    child_vecs = np.stack([c.vector for c in children])
+    summary_vecs = np.stack([s.vector for s in summaries])
+    sources = [r.source_id for r in rows]
+    docs = np.array([r.doc_id for r in rows])
     neighbours = [(j, docs[j:] == docs[:len(docs) - j]) for j in range(1, WINDOW + 1)]
     scores: dict[tuple[float, float, float], list[float]] = {w: [] for w in WEIGHTS}
     for q in data.queries:

@@ -15,6 +15,7 @@ from rag_agent.errors import (
 )
 from rag_agent.index.catalogue import Catalogue
 from rag_agent.index.docstore import SQLiteDocStore, TenantDocStore
+from rag_agent.index.protocol import SearchIndex
 from rag_agent.index.records import Hit, IndexStats, IngestReport
 from rag_agent.index.store import RagIndex
 from rag_agent.ingest.loaders import Skipped, SourceDocument
@@ -56,6 +57,7 @@ __all__ = [
     "ReadOnlyIndexError",
     "RoutedParentRetriever",
     "SQLiteDocStore",
+    "SearchIndex",
     "SentenceTransformerEmbedder",
     "SentenceWindowRetriever",
     "Skipped",

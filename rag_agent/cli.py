@@ -10,7 +10,6 @@ import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from rag_agent.cli_args import json_filter, meta_pairs, positive_float, positive_int
 from rag_agent.cli_ask import ask, note_unknown_fields
@@ -19,6 +18,7 @@ from rag_agent.eval.datasets import SPECS
 from rag_agent.eval.types import SYSTEMS
 from rag_agent.finetune.full import MODEL_EPOCHS
 from rag_agent.finetune.run import ADAPTER_EPOCHS
+from rag_agent.index.protocol import SearchIndex
 from rag_agent.ingest.clean import has_words
 from rag_agent.models import ENCODERS, encoder_setting, named_encoder
 from rag_agent.settings import DEFAULT_TENANT, ENV_INDEX, default_index_dir
@@ -159,7 +159,7 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def _finetune(index: Any, args: argparse.Namespace) -> int:
+def _finetune(index: SearchIndex, args: argparse.Namespace) -> int:
     from rag_agent.finetune import read_labelled, tune_adapter, tune_model
 
     if args.remove_adapter:

@@ -8,10 +8,12 @@ import json
 import sys
 from typing import Any
 
+from rag_agent.index.protocol import SearchIndex
+
 __all__ = ["ask", "note_unknown_fields"]
 
 
-def ask(index: Any, args: argparse.Namespace) -> int:
+def ask(index: SearchIndex, args: argparse.Namespace) -> int:
     """Run the agent on `args.question` and print its answer and what led to it.
 
     Raises:
@@ -126,7 +128,7 @@ def _ask_record(result: dict[str, Any]) -> dict[str, Any]:
             "hops": list(result.get("hops") or [])}
 
 
-def note_unknown_fields(index: Any, flt: dict[str, Any] | None, tenant: str) -> None:
+def note_unknown_fields(index: SearchIndex, flt: dict[str, Any] | None, tenant: str) -> None:
     """Say so when a filter names a field no document of the tenant has (it matches nothing)."""
     catalogue = index.catalogue(tenant=tenant)
     known, unknown = catalogue.fields, catalogue.unknown_fields(flt)

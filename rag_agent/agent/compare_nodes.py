@@ -16,6 +16,7 @@ from rag_agent.agent.llm import TargetList, call_or_none
 from rag_agent.agent.policy import Policy, rule_for
 from rag_agent.agent.state import State
 from rag_agent.index.filters import and_filters
+from rag_agent.index.protocol import SearchIndex
 from rag_agent.retrieval.budget import share_budget
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ class CompareNodes:
     """plan_compare, fan_out and compare_target; mixed into `AgentNodes`, which provides the
     index, the chat model, the policy and the fused retriever factory."""
 
-    index: Any
+    index: SearchIndex
     chat_model: Any
     policy: Policy
     _structured: Callable[[type], Any]

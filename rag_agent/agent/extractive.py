@@ -18,12 +18,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from itertools import zip_longest
-from typing import Any
 
 import numpy as np
 from langchain_core.documents import Document
 
 from rag_agent.agent.compare import target_query
+from rag_agent.index.protocol import SearchIndex
 from rag_agent.ingest.split import (
     is_prose,
     split_sentences,
@@ -64,7 +64,7 @@ def _usable(text: str) -> bool:
     return is_prose(_SPEAKER.sub("", text))
 
 
-def _stored(index: Any, doc: Document) -> list[tuple[str, np.ndarray]] | None:
+def _stored(index: SearchIndex, doc: Document) -> list[tuple[str, np.ndarray]] | None:
     """The passage's sentences as the index stored them, with vectors; None if unknown."""
     meta = doc.metadata
     doc_id = meta.get("doc_id")
@@ -84,7 +84,7 @@ def _stored(index: Any, doc: Document) -> list[tuple[str, np.ndarray]] | None:
     return [(r.text, r.vector) for r in rows] or None
 
 
-def candidates(index: Any, passages: list[tuple[int, Document]]) -> list[Candidate]:
+def candidates(index: SearchIndex, passages: list[tuple[int, Document]]) -> list[Candidate]:
     """Usable sentences of the numbered passages, in passage order, with their vectors."""
     out: list[Candidate] = []
     missing: list[tuple[int, str, int, str]] = []
@@ -141,7 +141,7 @@ def _line(chosen: list[Candidate]) -> str:
 def extractive_answer(
     question: str,
     passages: list[tuple[int, Document]],
-    index: Any,
+    index: SearchIndex,
     *,
     shape: str = "fact",
     sentences: int = 4,
@@ -233,7 +233,7 @@ def _mentions(text: str, target: str) -> bool:
     return any(re.search(rf"(?<!\w){re.escape(w)}(?!\w)", text, re.I) for w in words)
 
 
-def _comparison(question: str, pool: list[Candidate], vectors: np.ndarray, index: Any,
+def _comparison(question: str, pool: list[Candidate], vectors: np.ndarray, index: SearchIndex,
                 count: int, targets: list[str], adapter: bool | None) -> str:
     lines: list[str] = []
     used: list[Candidate] = []

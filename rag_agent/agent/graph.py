@@ -28,12 +28,13 @@ from rag_agent.agent.nodes import (
 )
 from rag_agent.agent.policy import POLICY, Policy
 from rag_agent.agent.state import InputState, OutputState, State
+from rag_agent.index.protocol import SearchIndex
 
 __all__ = ["build_agent"]
 
 
 def build_agent(
-    index: Any,
+    index: SearchIndex,
     chat_model: BaseChatModel | None = None,
     *,
     classifier: OfflineTaskClassifier | None = None,

@@ -7,6 +7,7 @@ from typing import Any, Literal, NotRequired
 from langgraph.graph import END, START, StateGraph
 from typing_extensions import TypedDict
 
+from rag_agent.index.protocol import SearchIndex
 from rag_agent.settings import DEFAULT_TENANT
 
 __all__ = ["IndexerInput", "IndexerState", "build_indexer"]
@@ -34,7 +35,7 @@ class IndexerState(IndexerInput, total=False):
     """Counts, seconds, and skipped files and metadata warnings with reasons."""
 
 
-def build_indexer(index: Any) -> Any:
+def build_indexer(index: SearchIndex) -> Any:
     """A one-node graph around `RagIndex.add_paths`."""
 
     def ingest(state: IndexerState) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from pydantic import Field, create_model
 from rag_agent.agent.llm import call_or_none
 from rag_agent.index.catalogue import Catalogue
 from rag_agent.index.filters import and_filters
+from rag_agent.index.protocol import SearchIndex
 from rag_agent.retrieval.autofilter import Inference, filterable_fields
 
 __all__ = ["catalogue_schema", "llm_infer_filter", "validate_proposal"]
@@ -82,7 +83,7 @@ def validate_proposal(proposal: dict[str, Any], cat: Catalogue,
     return clean
 
 
-def llm_infer_filter(chat_model: Any, index: Any, question: str, prompt: str, *,
+def llm_infer_filter(chat_model: Any, index: SearchIndex, question: str, prompt: str, *,
                      tenant: str, base_filter: dict[str, Any] | None,
                      timeout: float) -> Inference | None:
     """The chat model's validated filter, or None when it gave nothing usable (with why in

@@ -26,6 +26,7 @@ from rag_agent.agent.synthesize import (
     unique_passages,
 )
 from rag_agent.index.filters import and_filters
+from rag_agent.index.protocol import SearchIndex
 from rag_agent.retrieval.budget import fit_budget
 from rag_agent.retrieval.fused import FusedRetriever
 from rag_agent.retrieval.hops import Hop, TitleMatcher, title_hop
@@ -71,7 +72,7 @@ def _region_chars(ctx: Context, rule: Rule) -> int:
 class AgentNodes(CompareNodes):
     """Nodes bound to one index, classifier and optional chat model."""
 
-    def __init__(self, index: Any, classifier: OfflineTaskClassifier, chat_model: Any,
+    def __init__(self, index: SearchIndex, classifier: OfflineTaskClassifier, chat_model: Any,
                  policy: Policy = POLICY) -> None:
         self.index = index
         self.classifier = classifier

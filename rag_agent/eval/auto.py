@@ -7,13 +7,13 @@ from the stored vectors on open) and is re-ingested with its metadata: no text i
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 from rag_agent.eval.ours import AgentStrategy, as_source_documents, passage_of, scope_filter
 from rag_agent.eval.types import EvalQuery, EvalSet, Passage, Retrieve
 from rag_agent.index.filters import and_filters
+from rag_agent.index.protocol import SearchIndex
 from rag_agent.retrieval.autofilter import infer_filter
 from rag_agent.retrieval.tools import make_retrievers
 
@@ -29,25 +29,19 @@ def metadata_variants(data: EvalSet) -> dict[str, dict[str, Any]]:
             "template+text": {"template": data.template, "extract": "offline"}}
 
 
-def build_variant(base: Any, folder: Path, data: EvalSet, options: dict[str, Any]) -> Any:
+def build_variant(base: SearchIndex, folder: Path, data: EvalSet, options: dict[str, Any]) -> Any:
     """An index in `folder` holding `base`'s vectors and the variant's metadata."""
     from rag_agent.index.db import DB_FILE
     from rag_agent.index.store import RagIndex
 
     if not (folder / DB_FILE).exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / (DB_FILE + ".part")
-        tmp.unlink(missing_ok=True)
-        with base.lock, sqlite3.connect(tmp) as dest:
-            base.conn.backup(dest)
-        dest.close()
-        tmp.rename(folder / DB_FILE)
+        base.snapshot(folder)
     index = RagIndex.open(folder, embedder=base.embedder)
     index.add_documents(as_source_documents(data.docs), **options)
     return index
 
 
-def _auto(index: Any, retriever: Any) -> Retrieve:
+def _auto(index: SearchIndex, retriever: Any) -> Retrieve:
     def retrieve(query: EvalQuery, k: int) -> list[Passage]:
         scope = scope_filter(query)
         inferred = infer_filter(index, query.text, base_filter=scope).filter
@@ -56,7 +50,7 @@ def _auto(index: Any, retriever: Any) -> Retrieve:
     return retrieve
 
 
-def auto_strategies(index: Any, variant: str, *, route_docs: int = 10,
+def auto_strategies(index: SearchIndex, variant: str, *, route_docs: int = 10,
                     window: int = 2) -> dict[str, Retrieve]:
     """Summary-only, sentence-window and routed parent-chunk behind the inferred filter."""
     base = make_retrievers(index, window=window, route_docs=route_docs)
@@ -68,6 +62,6 @@ def auto_strategies(index: Any, variant: str, *, route_docs: int = 10,
     }
 
 
-def auto_agent(index: Any, variant: str, *, route_docs: int = 10) -> AgentStrategy:
+def auto_agent(index: SearchIndex, variant: str, *, route_docs: int = 10) -> AgentStrategy:
     """The whole agent (its filter-inference node on) over the variant index."""
     return AgentStrategy(index, route_docs=route_docs, name=f"auto [{variant}]: agent")

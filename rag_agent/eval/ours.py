@@ -8,6 +8,7 @@ from typing import Any
 from langchain_core.documents import Document
 
 from rag_agent.eval.types import CorpusDoc, EvalQuery, Passage, Retrieve
+from rag_agent.index.protocol import SearchIndex
 from rag_agent.ingest.loaders import SourceDocument
 from rag_agent.retrieval.tools import make_retrievers
 
@@ -41,7 +42,7 @@ def _retrieve_with(retriever: Any) -> Retrieve:
     return retrieve
 
 
-def our_strategies(index: Any, *, route_docs: int = 10, window: int = 2,
+def our_strategies(index: SearchIndex, *, route_docs: int = 10, window: int = 2,
                    hybrid: bool = False) -> dict[str, Retrieve]:
     """Our retrievers over `index` as strategies (`hybrid` adds the dense+BM25 fused ones)."""
     base = make_retrievers(index, window=window, route_docs=route_docs)
@@ -73,7 +74,7 @@ class AgentStrategy:
 
     name = "ours: agent (own tool choice)"
 
-    def __init__(self, index: Any, *, route_docs: int = 10, name: str | None = None,
+    def __init__(self, index: SearchIndex, *, route_docs: int = 10, name: str | None = None,
                  context: Mapping[str, Any] | None = None) -> None:
         from rag_agent.agent.graph import build_agent
 

@@ -21,6 +21,7 @@ from typing import Any
 from rag_agent.errors import ConfigError
 from rag_agent.finetune.model import ModelReport, TrainingExample, train_model
 from rag_agent.finetune.pairs import LabelledQuery, Pair, pairs_line, training_set
+from rag_agent.index.protocol import SearchIndex
 from rag_agent.settings import DEFAULT_TENANT
 
 __all__ = ["MODELS_DIR", "MODEL_EPOCHS", "MODEL_NEGATIVES", "ModelRun", "tune_model"]
@@ -62,7 +63,7 @@ class ModelRun:
         return out
 
 
-def _next_folder(index: Any) -> tuple[int, Any]:
+def _next_folder(index: SearchIndex) -> tuple[int, Any]:
     root = index.path / MODELS_DIR
     versions = [int(m.group(1)) for p in (root.iterdir() if root.is_dir() else ())
                 if (m := re.fullmatch(r"model-(\d+)(\.tmp)?", p.name))]
@@ -70,7 +71,7 @@ def _next_folder(index: Any) -> tuple[int, Any]:
     return n, root / f"model-{n}"
 
 
-def tune_model(index: Any, labelled: Sequence[LabelledQuery] = (), *,
+def tune_model(index: SearchIndex, labelled: Sequence[LabelledQuery] = (), *,
                pairs: Sequence[Pair] = (), tenant: str = DEFAULT_TENANT,
                minutes: float | None = None, epochs: int = MODEL_EPOCHS, batch_size: int = 16,
                negatives: int = MODEL_NEGATIVES, encoder: str | None = None,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rag_agent.finetune.pairs import Pair
+from rag_agent.index.protocol import SearchIndex
 from rag_agent.ingest.summarize import cached_replies, model_name, run_blocking
 from rag_agent.settings import DEFAULT_TENANT
 
@@ -53,7 +54,7 @@ def questions_of(reply: str, n: int) -> list[str]:
     return out[:n]
 
 
-def generate_pairs(index: Any, chat_model: Any, *, tenant: str = DEFAULT_TENANT,
+def generate_pairs(index: SearchIndex, chat_model: Any, *, tenant: str = DEFAULT_TENANT,
                    children: int | None = 500, per_child: int = 1,
                    prompt: str = QUESTION_PROMPT, max_concurrency: int = 4,
                    timeout: float = 120.0) -> tuple[list[Pair], GenerationReport]:

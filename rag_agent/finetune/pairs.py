@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from rag_agent.errors import ConfigError
+from rag_agent.index.protocol import SearchIndex
 from rag_agent.settings import DEFAULT_TENANT
 
 __all__ = ["NEGATIVES", "LabelledQuery", "Pair", "PairsReport", "TrainingSet", "pairs_line",
@@ -106,7 +107,7 @@ def read_labelled(path: str | Path) -> list[LabelledQuery]:
     return out
 
 
-def resolve_pairs(index: Any, labelled: Sequence[LabelledQuery], *,
+def resolve_pairs(index: SearchIndex, labelled: Sequence[LabelledQuery], *,
                   tenant: str = DEFAULT_TENANT) -> PairsReport:
     """One pair per relevant document (its best-matching child) and per relevant text."""
     report = PairsReport()
@@ -138,7 +139,7 @@ class TrainingSet:
     """Per pair, `NEGATIVES` child unit ids mined as hard negatives (None: too few units)."""
 
 
-def _negative_ids(index: Any, pairs: list[Pair], queries: np.ndarray,
+def _negative_ids(index: SearchIndex, pairs: list[Pair], queries: np.ndarray,
                   relevant: dict[str, set[str]], tenant: str) -> list[list[int]] | None:
     """Per pair, the best children of documents its query does not name as relevant (None:
     too small a collection to mine from, in-batch negatives only)."""
@@ -153,7 +154,7 @@ def _negative_ids(index: Any, pairs: list[Pair], queries: np.ndarray,
     return chosen
 
 
-def training_set(index: Any, labelled: Sequence[LabelledQuery], pairs: Sequence[Pair] = (), *,
+def training_set(index: SearchIndex, labelled: Sequence[LabelledQuery], pairs: Sequence[Pair] = (), *,
                  tenant: str = DEFAULT_TENANT) -> TrainingSet:
     """Pairs from `labelled` (resolved in `index`) and `pairs`, their raw query rows and mined
     hard negatives; raises `ConfigError` if fewer than 2 pairs can be made."""

@@ -17,6 +17,7 @@ import numpy as np
 
 from rag_agent.finetune.adapter import AdapterReport, train_adapter
 from rag_agent.finetune.pairs import NEGATIVES, LabelledQuery, Pair, pairs_line, training_set
+from rag_agent.index.protocol import SearchIndex
 from rag_agent.settings import DEFAULT_TENANT
 
 __all__ = ["ADAPTER_EPOCHS", "AdapterRun", "tune_adapter"]
@@ -54,7 +55,7 @@ class AdapterRun:
         return out
 
 
-def _positives(index: Any, pairs: list[Pair], tenant: str) -> np.ndarray:
+def _positives(index: SearchIndex, pairs: list[Pair], tenant: str) -> np.ndarray:
     stored = index.unit_vectors([p.unit_id for p in pairs if p.unit_id is not None],
                                 tenant=tenant)
     given = [p.positive for p in pairs if p.unit_id is None or p.unit_id not in stored]
@@ -63,7 +64,7 @@ def _positives(index: Any, pairs: list[Pair], tenant: str) -> np.ndarray:
                      for p in pairs]).astype(np.float32)
 
 
-def tune_adapter(index: Any, labelled: Sequence[LabelledQuery] = (), *,
+def tune_adapter(index: SearchIndex, labelled: Sequence[LabelledQuery] = (), *,
                  pairs: Sequence[Pair] = (), tenant: str = DEFAULT_TENANT,
                  minutes: float | None = None, epochs: int = ADAPTER_EPOCHS, progress: bool = False,
                  install: bool = True, **training: Any) -> tuple[AdapterRun, Any]:

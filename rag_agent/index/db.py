@@ -22,8 +22,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from rag_agent.errors import ConfigError
+
 __all__ = ["DB_FILE", "FTS_TABLE", "SCHEMA_VERSION", "connect", "ensure_fts", "get_meta", "select_in",
-           "set_meta"]
+           "set_meta", "snapshot"]
 
 SCHEMA_VERSION = 2
 DB_FILE = "index.sqlite"
@@ -188,6 +190,25 @@ def select_in(conn: sqlite3.Connection, sql: str, params: Sequence[Any], keys: S
         rows += conn.execute(sql.format(keys=",".join("?" * len(chunk))),
                              (*params, *chunk)).fetchall()
     return rows
+
+
+def snapshot(conn: sqlite3.Connection, folder: Path) -> Path:
+    """A consistent copy of the database in `folder` (SQLite's online backup: the committed
+    state as of one moment, while other processes go on writing), written under a temporary
+    name and renamed, so a crash never leaves a half copy under the real name."""
+    target = folder / DB_FILE
+    if target.exists():
+        raise ConfigError(f"{str(folder)!r} already holds an index; snapshot into a new folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / (DB_FILE + ".part")
+    tmp.unlink(missing_ok=True)
+    dest = sqlite3.connect(tmp)
+    try:
+        conn.backup(dest)
+    finally:
+        dest.close()
+    os.replace(tmp, target)
+    return target
 
 
 def get_meta(conn: sqlite3.Connection, key: str, default: Any = None) -> Any:

@@ -15,7 +15,7 @@ from rag_agent.index.documents import DocumentReader
 from rag_agent.index.embedded import unit_texts
 from rag_agent.index.filters import Filter, compile_filter
 from rag_agent.index.keyword import document_frequency, keyword_ids, query_words
-from rag_agent.index.records import Hit
+from rag_agent.index.records import Hit, StoredUnit
 from rag_agent.index.rows import text_hash, vectors_by_hash
 from rag_agent.index.sentences import SentenceReader
 from rag_agent.index.vectors import KINDS
@@ -137,6 +137,23 @@ class IndexReader(SentenceReader, DocumentReader):
             units = unit_texts(self.conn, self.config, self.embedder.count_tokens,
                                unit_ids=unit_ids, tenant=tenant)
         return {u.unit_id: u.embedded for u in units if u.embedded is not None}
+
+    def units(self, kind: str | None = None, *, tenant: str = DEFAULT_TENANT) -> list[StoredUnit]:
+        """Every stored unit of the tenant (of one `kind`, or all), in id order: the whole
+        collection as rows, for probes and exports that score every unit themselves."""
+        if kind is not None and kind not in KINDS:
+            raise ConfigError(f"unknown unit kind {kind!r}; use one of {', '.join(KINDS)}")
+        sql = ("SELECT u.id, u.kind, u.doc_id, d.source_id, d.title, u.position, u.parent_id, "
+               "u.child, u.text, u.vector FROM units u JOIN documents d ON d.doc_id = u.doc_id "
+               "WHERE d.tenant = ?" + (" AND u.kind = ?" if kind else "") + " ORDER BY u.id")
+        with self.lock:
+            rows = self.conn.execute(sql, [tenant, *([kind] if kind else [])]).fetchall()
+        return [StoredUnit(*r[:9], np.frombuffer(r[9], dtype=np.float32)) for r in rows]
+
+    def forget_queries(self) -> None:
+        """Drop the remembered query vectors, so the next call embeds its query (a cold call,
+        as benchmarks time it)."""
+        self._queries.clear()
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:
         """Vectors of `texts`: stored ones (same sentence or child text) reused, others embedded."""

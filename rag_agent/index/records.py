@@ -10,13 +10,29 @@ from langchain_core.documents import Document
 
 from rag_agent.ingest.loaders import Skipped
 
-__all__ = ["Hit", "IndexStats", "IngestReport", "StoredSentence", "caller_metadata"]
+__all__ = ["Hit", "IndexStats", "IngestReport", "StoredSentence", "StoredUnit", "caller_metadata"]
 
 
 class StoredSentence(NamedTuple):
     """One sentence of a document as stored: its position, text and embedded vector."""
 
     position: int
+    text: str
+    vector: np.ndarray
+
+
+class StoredUnit(NamedTuple):
+    """One embedded unit as stored, with its document's source id and title (`RagIndex.units`)."""
+
+    id: int
+    kind: str
+    doc_id: str
+    source_id: str
+    title: str
+    position: int
+    parent_id: str | None
+    child: int | None
+    """A sentence's child position in its document (None for children and summaries)."""
     text: str
     vector: np.ndarray
 

@@ -270,6 +270,12 @@ class RagIndex(IndexReader):
         """Use the split settings a committed migration stored (called by the migration)."""
         self.config = IndexConfig.from_stored(split, **self.config.batching())
 
+    def snapshot(self, folder: str | os.PathLike[str]) -> Path:
+        """Copy the index's committed state into a new folder, as an index of its own (its
+        FAISS files are rebuilt from the copy on first open, with no embedding)."""
+        with self.lock:
+            return db.snapshot(self.conn, Path(folder))
+
     def save(self) -> None:
         """Write the FAISS files if they are behind SQLite (atomic; safe to call any time)."""
         with self.lock:

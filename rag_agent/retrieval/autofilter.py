@@ -21,6 +21,7 @@ from typing import Any
 
 from rag_agent.index.catalogue import Catalogue, FieldInfo
 from rag_agent.index.filters import and_filters
+from rag_agent.index.protocol import SearchIndex
 from rag_agent.ingest.periods import find_dates, find_periods
 from rag_agent.retrieval.periodfilter import (
     ACROSS,
@@ -123,7 +124,7 @@ def _mentions(question: str, surfaces: list[_Surface]) -> list[_Mention]:
 
 
 # ----- inference ----------------------------------------------------------------------------
-def infer_filter(index: Any, question: str, *, tenant: str = DEFAULT_TENANT,
+def infer_filter(index: SearchIndex, question: str, *, tenant: str = DEFAULT_TENANT,
                  base_filter: dict[str, Any] | None = None) -> Inference:
     """The metadata filter `question` implies over `index`'s catalogue for `tenant`."""
     cat = index.catalogue(tenant=tenant)
@@ -184,7 +185,7 @@ def infer_filter(index: Any, question: str, *, tenant: str = DEFAULT_TENANT,
     return out
 
 
-def _period_targets(index: Any, within: dict[str, Any] | None, inferred: dict[str, Any],
+def _period_targets(index: SearchIndex, within: dict[str, Any] | None, inferred: dict[str, Any],
                     tenant: str, cat: Catalogue, pf: PeriodFields) -> list[dict[str, Any]]:
     """One target per period of the matching documents ("over these quarters"), latest last."""
     keyed = periods_of(index, within, tenant, cat, pf)

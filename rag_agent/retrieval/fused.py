@@ -22,15 +22,16 @@ from typing import Any, Literal
 import numpy as np
 from langchain_core.documents import Document
 
+from rag_agent.index.protocol import SearchIndex
 from rag_agent.retrieval.base import IndexRetriever
 from rag_agent.retrieval.regions import dense_regions
 
-__all__ = ["SIGNALS", "FusedRetriever", "rank_documents"]
+__all__ = ["SIGNALS", "UNITS_PER_DOC", "FusedRetriever", "rank_documents"]
 
 Signal = Literal["summary", "child", "sentence", "child_keyword", "sentence_keyword"]
 SIGNALS: tuple[Signal, ...] = ("summary", "child", "sentence", "child_keyword",
                                "sentence_keyword")
-_UNITS_PER_DOC = {"summary": 1, "child": 3, "sentence": 6, "child_keyword": 3,
+UNITS_PER_DOC = {"summary": 1, "child": 3, "sentence": 6, "child_keyword": 3,
                   "sentence_keyword": 6}
 """Units fetched per wanted document, so that each ranking reaches about `depth` documents."""
 HITS_PER_DOC = 40
@@ -45,7 +46,7 @@ KEYWORD_HITS = 2000
 """Most keyword-matching sentences read across the documents."""
 
 
-def rank_documents(index: Any, query: str, vector: Any, *, signals: Sequence[str], depth: int,
+def rank_documents(index: SearchIndex, query: str, vector: Any, *, signals: Sequence[str], depth: int,
                    filter: dict[str, Any] | None, tenant: str,
                    doc_ids: Sequence[str] | None = None) -> list[tuple[str, float, Any]]:
     """(doc id, fused score, best dense hit or None) of up to `depth` documents, best first.
@@ -59,7 +60,7 @@ def rank_documents(index: Any, query: str, vector: Any, *, signals: Sequence[str
     first: dict[str, Any] = {}
     for signal in signals:
         kind, _, mode = signal.partition("_")
-        k = depth * _UNITS_PER_DOC[signal]
+        k = depth * UNITS_PER_DOC[signal]
         if mode == "keyword":
             hits = index.keyword_search(query, kind=kind, k=k, filter=filter, tenant=tenant,
                                         doc_ids=doc_ids)
@@ -112,7 +113,7 @@ class FusedRetriever(IndexRetriever):
             return []
         vec = self.index.embed_query(query, adapter=adapter)
         signals = list(self.signals)
-        if hybrid or self._rare_words(query, tenant):
+        if hybrid or self.uses_keyword(query, tenant):
             signals += [s for s in KEYWORD_SIGNALS if s not in signals]
         ranked = rank_documents(self.index, query, vec, signals=signals,
                                 depth=max(self.rank_depth, 1), filter=flt, tenant=tenant)
@@ -130,7 +131,8 @@ class FusedRetriever(IndexRetriever):
             doc.metadata["ranked_by"] = "+".join(signals)
         return out[:k]
 
-    def _rare_words(self, query: str, tenant: str) -> bool:
+    def uses_keyword(self, query: str, tenant: str) -> bool:
+        """Whether the children's BM25 ranking joins for this query (see `keyword`)."""
         if self.keyword != "rare":
             return self.keyword == "always"
         share = self.index.rarest_word_share(query, tenant=tenant)

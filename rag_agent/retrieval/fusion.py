@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from rag_agent.index.protocol import SearchIndex
 from rag_agent.index.records import Hit
 
 __all__ = ["RRF_K", "rrf", "search_ranked"]
@@ -38,7 +39,7 @@ def rrf(rankings: list[list[Hit]], k: int = RRF_K) -> list[Hit]:
 
 
 def search_ranked(
-    index: Any,
+    index: SearchIndex,
     query: str,
     *,
     kind: str,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rag_agent.index.catalogue import Catalogue, FieldInfo
+from rag_agent.index.protocol import SearchIndex
 from rag_agent.ingest.periods import Period
 
 __all__ = ["ACROSS", "PeriodFields", "any_of", "period_fields", "period_filter", "periods_of",
@@ -125,7 +126,7 @@ def _period_key(meta: dict[str, Any], cat: Catalogue, pf: PeriodFields) -> tuple
     return None
 
 
-def periods_of(index: Any, within: dict[str, Any] | None, tenant: str, cat: Catalogue,
+def periods_of(index: SearchIndex, within: dict[str, Any] | None, tenant: str, cat: Catalogue,
                 pf: PeriodFields) -> list[tuple]:
     """Distinct periods (by the filter selecting them) of the matching documents, oldest first;
     companies whose quarters end on different days share one period."""
@@ -139,7 +140,7 @@ def periods_of(index: Any, within: dict[str, Any] | None, tenant: str, cat: Cata
     return [periods[n] for n in sorted(periods, key=lambda n: (periods[n][0], n))]
 
 
-def relative_periods(question: str, index: Any, within: dict[str, Any] | None, tenant: str,
+def relative_periods(question: str, index: SearchIndex, within: dict[str, Any] | None, tenant: str,
               cat: Catalogue, pf: PeriodFields, trace: list[str]) -> list[dict[str, Any]]:
     """Filters of the periods a relative expression names (empty: none, or all periods)."""
     latest = _LATEST.search(question)

@@ -13,6 +13,7 @@ from langchain_core.tools import BaseTool, StructuredTool, ToolException
 from pydantic import BaseModel, Field
 
 from rag_agent.errors import InvalidFilterError
+from rag_agent.index.protocol import SearchIndex
 from rag_agent.retrieval.parent_chunk import RoutedParentRetriever
 from rag_agent.retrieval.sentence_window import SentenceWindowRetriever
 from rag_agent.retrieval.summary import SummaryRetriever
@@ -24,7 +25,7 @@ MAX_K = 20
 
 
 def make_retrievers(
-    index: Any,
+    index: SearchIndex,
     *,
     k: int = 4,
     window: int = 2,
@@ -87,7 +88,7 @@ def format_results(docs: list[Document]) -> str:
     return "\n\n".join(blocks)
 
 
-def _described(purpose: str, index: Any, tenant: str) -> str:
+def _described(purpose: str, index: SearchIndex, tenant: str) -> str:
     fields = index.catalogue(tenant=tenant).field_summary()
     if not fields:
         return purpose + " The documents have no metadata fields to filter on."
@@ -95,7 +96,7 @@ def _described(purpose: str, index: Any, tenant: str) -> str:
             "number. Filterable fields (with common values):\n" + fields)
 
 
-def _tool(key: str, retriever: Any, index: Any, tenant: str, default_k: int) -> BaseTool:
+def _tool(key: str, retriever: Any, index: SearchIndex, tenant: str, default_k: int) -> BaseTool:
     name, purpose = _DESCRIPTIONS[key]
 
     def search(query: str, k: int = default_k,
@@ -123,7 +124,7 @@ def _tool(key: str, retriever: Any, index: Any, tenant: str, default_k: int) -> 
         args_schema=args, response_format="content_and_artifact", handle_tool_error=True)
 
 
-def make_tools(index: Any, **options: Any) -> list[BaseTool]:
+def make_tools(index: SearchIndex, **options: Any) -> list[BaseTool]:
     """`search_summaries`, `search_sentences`, `search_passages` over `index` (options as in
     `make_retrievers`; `k` is the default of each call's `k`). The descriptions list the
     index's filterable fields as they are when the tools are made."""

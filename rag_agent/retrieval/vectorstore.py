@@ -25,6 +25,7 @@ from langchain_core.vectorstores import VectorStore
 from langchain_core.vectorstores.utils import maximal_marginal_relevance
 
 from rag_agent.errors import ConfigError
+from rag_agent.index.protocol import SearchIndex
 from rag_agent.index.records import Hit, caller_metadata
 from rag_agent.ingest.clean import has_words
 from rag_agent.settings import DEFAULT_TENANT
@@ -35,7 +36,7 @@ __all__ = ["IndexVectorStore"]
 class IndexVectorStore(VectorStore):
     """One unit kind ("child", "sentence" or "summary") of a `RagIndex`, for one tenant."""
 
-    def __init__(self, index: Any, kind: str = "child", tenant: str = DEFAULT_TENANT, *,
+    def __init__(self, index: SearchIndex, kind: str = "child", tenant: str = DEFAULT_TENANT, *,
                  provenance: bool = True) -> None:
         self.index = index
         self.kind = kind

@@ -29,6 +29,7 @@ def test_public_api_is_explicit_and_sorted() -> None:
         "ReadOnlyIndexError",
         "RoutedParentRetriever",
         "SQLiteDocStore",
+        "SearchIndex",
         "SentenceTransformerEmbedder",
         "SentenceWindowRetriever",
         "Skipped",

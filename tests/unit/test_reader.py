@@ -200,3 +200,47 @@ def test_keyword_reads_take_undecodable_query_words(index: RagIndex) -> None:
     """A lone surrogate (undecodable bytes of a command-line argument) is a word like any."""
     assert index.keyword_search("caf\udcff alpha", kind="child", k=3, tenant="acme")
     assert index.rarest_word_share("caf\udcff alpha", tenant="acme") is not None
+
+
+def test_units_are_the_tenant_s_stored_rows(tmp_path: Path, fake_embedder) -> None:
+    index = _one_document_in_two_tenants(tmp_path, fake_embedder)
+    rows = index.units(tenant="acme")
+    assert rows and {u.kind for u in rows} == {"summary", "child", "sentence"}
+    assert [u.id for u in rows] == sorted(u.id for u in rows)
+    stored = index.unit_vectors([u.id for u in rows], tenant="acme")
+    assert all(np.array_equal(stored[u.id], u.vector) for u in rows)
+    sentences = index.units("sentence", tenant="acme")
+    assert {u.kind for u in sentences} == {"sentence"} and all(u.child is not None
+                                                               for u in sentences)
+    other = {u.id for u in index.units(tenant="globex")}
+    assert other and not other & {u.id for u in rows}  # never another tenant's units
+    assert index.units(tenant="nobody") == []
+    with pytest.raises(ConfigError, match="unknown unit kind"):
+        index.units("parent")
+    index.close()
+
+
+def test_snapshot_is_an_index_of_its_own(tmp_path: Path, fake_embedder) -> None:
+    index = _one_document_in_two_tenants(tmp_path, fake_embedder)
+    copy_dir = index.snapshot(tmp_path / "copy").parent
+    with RagIndex.open(copy_dir, embedder=fake_embedder, create=False) as copy:
+        assert copy.stats().documents == index.stats().documents
+        for tenant in ("acme", "globex"):
+            assert ([h.unit_id for h in copy.search("alpha", tenant=tenant, k=5)]
+                    == [h.unit_id for h in index.search("alpha", tenant=tenant, k=5)])
+    with pytest.raises(ConfigError, match="already holds an index"):
+        index.snapshot(copy_dir)
+    index.close()
+
+
+def test_forget_queries_makes_the_next_query_embed_again(tmp_path: Path, fake_embedder) -> None:
+    from tests.conftest import CountingEmbedder
+
+    counting = CountingEmbedder(fake_embedder)
+    with RagIndex.open(tmp_path / "ix", embedder=counting) as index:
+        index.embed_query("alpha beta")
+        index.embed_query("alpha beta")
+        assert counting.texts.count("alpha beta") == 1  # remembered
+        index.forget_queries()
+        index.embed_query("alpha beta")
+        assert counting.texts.count("alpha beta") == 2
