@@ -17,6 +17,7 @@ from rag_agent.errors import ConfigError, RagAgentError
 from rag_agent.eval.datasets import SPECS
 from rag_agent.eval.types import SYSTEMS
 from rag_agent.finetune.full import MODEL_EPOCHS
+from rag_agent.finetune.offline import DEFAULT_OFFLINE_KIND, OFFLINE_KINDS
 from rag_agent.finetune.run import ADAPTER_EPOCHS
 from rag_agent.index.protocol import SearchIndex
 from rag_agent.ingest.clean import has_words
@@ -118,6 +119,13 @@ def _parser() -> argparse.ArgumentParser:
     tune.add_argument("--generate", type=positive_int, default=None, metavar="N",
                       help="have the chat model write a question for each of N children "
                            "(spread over the documents; cached in the index, never paid twice)")
+    tune.add_argument("--offline", type=positive_int, default=None, metavar="N",
+                      help="make N training pairs from the corpus alone (no labels, no chat "
+                           "model), spread over the documents")
+    tune.add_argument("--offline-kind", choices=OFFLINE_KINDS, default=DEFAULT_OFFLINE_KIND,
+                      help="ict: a sentence -> its passage without it; title: a title -> a "
+                           "passage; sentence: a sentence -> its own passage (default "
+                           f"{DEFAULT_OFFLINE_KIND})")
     tune.add_argument("--llm-base-url", default=None,
                       help="OpenAI-compatible endpoint for --generate (or $RAG_AGENT_LLM_BASE_URL)")
     tune.add_argument("--llm-model", default=None, help="model name (or $RAG_AGENT_LLM_MODEL)")
@@ -170,12 +178,16 @@ def _finetune(index: SearchIndex, args: argparse.Namespace) -> int:
         print("\n".join(index.switch_model(args.switch_to, encoder=args.model_encoder,
                                             progress=not args.no_progress).lines()))
         return 0
-    if args.pairs is None and not args.generate:
+    if args.pairs is None and not args.generate and not args.offline:
         raise RagAgentError("give --pairs FILE (JSONL of labelled queries, one "
-                            '{"query": ..., "source_ids": [...]} per line) and/or --generate N '
-                            "with a chat model (pairs made from the corpus alone are not "
-                            "built yet)")
+                            '{"query": ..., "source_ids": [...]} per line), --generate N '
+                            "with a chat model and/or --offline N (pairs from the corpus alone)")
     pairs = []
+    if args.offline:
+        from rag_agent.finetune import offline_pairs
+
+        pairs = offline_pairs(index, args.offline, kind=args.offline_kind, tenant=args.tenant)
+        print(f"{len(pairs)} offline pairs ({args.offline_kind}) from the corpus")
     if args.generate:
         from rag_agent.agent.llm import make_chat_model
         from rag_agent.finetune import generate_pairs
@@ -183,10 +195,12 @@ def _finetune(index: SearchIndex, args: argparse.Namespace) -> int:
         if not (args.llm_base_url or os.environ.get("RAG_AGENT_LLM_BASE_URL")):
             raise RagAgentError("--generate needs a chat model: give --llm-base-url URL (any "
                                 "OpenAI-compatible endpoint) or set $RAG_AGENT_LLM_BASE_URL")
-        pairs, made = generate_pairs(index, make_chat_model(args.llm_base_url, args.llm_model),
-                                     tenant=args.tenant, children=args.generate)
+        generated, made = generate_pairs(
+            index, make_chat_model(args.llm_base_url, args.llm_model), tenant=args.tenant,
+            children=args.generate)
         print(f"questions for {made.children} children: {made.asked} asked, {made.cached} "
               f"from the cache, {made.failed} without a usable question; {made.pairs} pairs")
+        pairs += generated
     labelled = read_labelled(args.pairs) if args.pairs is not None else []
     if args.adapter:
         run = tune_adapter(index, labelled, pairs=pairs, tenant=args.tenant,

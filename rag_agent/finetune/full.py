@@ -88,8 +88,7 @@ def tune_model(index: SearchIndex, labelled: Sequence[LabelledQuery] = (), *,
                           "instead (rag-agent finetune --adapter)")
     started = time.perf_counter()
     data = training_set(index, labelled, pairs, tenant=tenant)
-    mined = [ids[:negatives] for ids in data.negatives] if data.negatives else [[] for _ in
-                                                                                 data.pairs]
+    mined = [ids[:negatives] for ids in data.negatives]
     texts = index.embedded_texts([p.unit_id for p in data.pairs if p.unit_id is not None]
                                  + [u for ids in mined for u in ids], tenant=tenant)
     examples = [TrainingExample(p.query, texts.get(p.unit_id, p.positive) if p.unit_id

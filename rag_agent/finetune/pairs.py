@@ -27,8 +27,9 @@ __all__ = ["NEGATIVES", "LabelledQuery", "Pair", "PairsReport", "TrainingSet", "
 
 NEGATIVES = 4
 """Hard negatives mined per pair: the best children of documents its query does not name."""
-NEIGHBOURS = 16
-"""Children read per query to find them."""
+NEIGHBOURS = 64
+"""Children read per query to find them (a long document's own children can fill the first
+dozens)."""
 
 
 @dataclass(frozen=True)
@@ -135,22 +136,28 @@ class TrainingSet:
     missing: list[tuple[str, str]]
     queries: np.ndarray
     """The model's own (unadapted) vector of each pair's query, (n, dim)."""
-    negatives: list[list[int]] | None
-    """Per pair, `NEGATIVES` child unit ids mined as hard negatives (None: too few units)."""
+    negatives: list[list[int]]
+    """Per pair, up to `NEGATIVES` child unit ids mined as hard negatives (fewer where the
+    query's neighbours ran out: a small collection)."""
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.lower().split())
 
 
 def _negative_ids(index: SearchIndex, pairs: list[Pair], queries: np.ndarray,
-                  relevant: dict[str, set[str]], tenant: str) -> list[list[int]] | None:
-    """Per pair, the best children of documents its query does not name as relevant (None:
-    too small a collection to mine from, in-batch negatives only)."""
+                  relevant: dict[str, set[str]], tenant: str) -> list[list[int]]:
+    """Per pair, the best children of documents its query does not name as relevant and whose
+    text does not hold the query word for word (a corpus sentence repeated in another document,
+    as filings repeat, is not a non-answer); fewer than `NEGATIVES` where they run out."""
     chosen: list[list[int]] = []
     for pair, row in zip(pairs, queries, strict=True):
         hits = index.search(row.reshape(1, -1), kind="child", k=NEIGHBOURS, tenant=tenant)
         skip = relevant.get(pair.query, set())
+        words = _folded(pair.query)
         chosen.append([h.unit_id for h in hits
-                       if h.source_id not in skip and h.text != pair.positive][:NEGATIVES])
-    if min((len(c) for c in chosen), default=0) < NEGATIVES:
-        return None
+                       if h.source_id not in skip and h.text != pair.positive
+                       and words not in _folded(h.text)][:NEGATIVES])
     return chosen
 
 

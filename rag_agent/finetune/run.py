@@ -79,7 +79,7 @@ def tune_adapter(index: SearchIndex, labelled: Sequence[LabelledQuery] = (), *,
     pairs, queries, negative_ids = data.pairs, data.queries, data.negatives
     run = AdapterRun(len(pairs), data.missing)
     negatives = None
-    if negative_ids is not None:
+    if min(map(len, negative_ids), default=0) >= NEGATIVES:  # else in-batch negatives only
         vectors = index.unit_vectors([u for c in negative_ids for u in c], tenant=tenant)
         negatives = np.stack([np.stack([vectors[u] for u in c])
                               for c in negative_ids]).astype(np.float32)

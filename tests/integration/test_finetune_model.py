@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -208,3 +209,25 @@ def test_cli_switch_to_a_folder_records_its_card_and_encoder(trained: Path, tmp_
     assert _assert_whole(folder).endswith("+onnx-int8")
     assert main(["finetune", "--index", str(folder), "--switch-to", str(model)]) == 2
     assert "already uses model" in capsys.readouterr().err
+
+
+def test_a_follower_whose_encoder_makes_another_model_id_is_refused(trained: Path,
+                                                                    tmp_path: Path) -> None:
+    folder, model = _copy(trained, tmp_path)
+    with RagIndex.open(folder) as switcher:
+        switcher.switch_model(model)  # the fine-tuned model, run by torch
+    pinned = RagIndex.open(folder, encoder="torch")  # a fine-tuned index, torch asked for
+    free = RagIndex.open(folder)  # whatever the index records
+    assert pinned.embedder.model_id == free.embedder.model_id
+    with RagIndex.open(folder) as switcher:  # the same weights served by int8: another id
+        report = switcher.switch_model(model, encoder="onnx-int8")
+    assert report.model_id == f"{report.previous}+onnx-int8"
+    with pytest.raises(IndexMismatchError, match=re.escape(
+            f"the encoder 'torch' this process asked for makes '{report.previous}': open it "
+            "again without an encoder")):
+        pinned.search("Where does lava come from?")
+    assert pinned.embedder.model_id == report.previous  # nothing adopted
+    assert free.search("Where does lava come from?", k=1)[0].source_id.startswith("volcano")
+    assert free.embedder.model_id == report.model_id  # the other one followed
+    pinned.close()
+    free.close()
