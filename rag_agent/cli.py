@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from rag_agent.cli_args import json_filter, meta_pairs, positive_float, positive_int
+from rag_agent.cli_args import index_location, json_filter, meta_pairs, positive_float, positive_int
 from rag_agent.cli_ask import ask, note_unknown_fields
 from rag_agent.errors import ConfigError, RagAgentError
 from rag_agent.eval.datasets import SPECS
@@ -32,8 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--index", type=Path, default=None,
-                       help=f"index folder (default: ${ENV_INDEX} or ./.rag_index)")
+        p.add_argument("--index", type=index_location, default=None,
+                       help=f"index folder, or a postgresql:// URL (default: ${ENV_INDEX} or "
+                            "./.rag_index)")
         p.add_argument("--tenant", default=DEFAULT_TENANT, help="tenant / namespace")
         p.add_argument("--encoder", choices=ENCODERS, default=None,
                        help="what computes the vectors (default: $RAG_AGENT_ENCODER or torch); "

@@ -7,11 +7,13 @@ import argparse
 import json
 import math
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from rag_agent.errors import RagAgentError
+from rag_agent.index.pg.connection import is_server_url
 
-__all__ = ["json_filter", "meta_pairs", "positive_float", "positive_int"]
+__all__ = ["index_location", "json_filter", "meta_pairs", "positive_float", "positive_int"]
 
 
 def _positive(cast: Callable[[str], float], what: str) -> Callable[[str], Any]:
@@ -30,6 +32,11 @@ def _positive(cast: Callable[[str], float], what: str) -> Callable[[str], Any]:
 
 positive_int = _positive(int, "a whole number")
 positive_float = _positive(float, "a number")
+
+
+def index_location(text: str) -> Path | str:
+    """An `--index` value: a folder, or a PostgreSQL connection string kept as it is."""
+    return text if is_server_url(text) else Path(text)
 
 
 def json_filter(text: str) -> dict[str, Any]:

@@ -20,9 +20,11 @@ LEGACY_SPLIT: dict[str, Any] = {"sentence_context": False}
 """What a split key stored before a field existed meant (sentences were embedded bare)."""
 
 
-def default_index_dir() -> Path:
-    """The index folder from `RAG_AGENT_INDEX`, else `./.rag_index`."""
-    return Path(os.environ.get(ENV_INDEX) or ".rag_index")
+def default_index_dir() -> Path | str:
+    """The index from `RAG_AGENT_INDEX` (a folder, or a postgresql:// URL kept as it is), else
+    the folder `./.rag_index`."""
+    value = os.environ.get(ENV_INDEX) or ".rag_index"
+    return value if value.startswith(("postgresql://", "postgres://")) else Path(value)
 
 
 @dataclass(frozen=True)

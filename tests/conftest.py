@@ -63,3 +63,42 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared evaluation data not found at {SHARED_DATA} (present in CI)")
     return SHARED_DATA
+
+
+# ----- storage backends -----------------------------------------------------------------------
+BACKENDS = ["sqlite", "postgres"]
+"""What backend-parametrised tests run against: a folder (FAISS + SQLite) and PostgreSQL."""
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A PostgreSQL server with pgvector on 127.0.0.1, started for this run and stopped after
+    (tests/pgserver.py). Skipped where the `postgres` extra is not installed, unless
+    RAG_AGENT_REQUIRE_POSTGRES=1 (as `make test` sets), which makes that a failure."""
+    from tests.pgserver import available, local_server
+
+    why = available()
+    if why:
+        if os.environ.get("RAG_AGENT_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"PostgreSQL backend required but unavailable: {why}")
+        pytest.skip(why)
+    with local_server() as server:
+        yield server
+
+
+@pytest.fixture
+def pg_url(pg_server, request: pytest.FixtureRequest) -> str:
+    """A new empty database on the test server, for one test."""
+    import re
+    import uuid
+
+    name = re.sub(r"\W", "_", request.node.name.lower())[:40] + "_" + uuid.uuid4().hex[:8]
+    return pg_server.database(name)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a backend-parametrised test makes its index: a new folder, or a new database."""
+    if request.param == "postgres":
+        return request.getfixturevalue("pg_url")
+    return str(tmp_path / "idx")

@@ -1,6 +1,8 @@
 """Checking an index against its invariants, and repairing what needs no embedding.
 
-The invariants (what the crash and property tests hold every index to):
+The invariants (what the crash and property tests hold every index to; an index in PostgreSQL
+is held to the second and third, the server keeping its own files whole and its keyword column
+generated from the text):
 - SQLite's own integrity check passes;
 - every document has one summary, its recorded number of children and sentences, and its
   recorded number of parents; no unit or parent belongs to a missing document;
@@ -107,10 +109,10 @@ def _vectors(index: RagIndex, report: CheckReport) -> dict[str, tuple[np.ndarray
         for uid, vec, doc_id, tenant, source in conn.execute(
                 "SELECT u.id, u.vector, u.doc_id, d.tenant, d.source_id FROM units u LEFT JOIN "
                 "documents d ON d.doc_id = u.doc_id WHERE u.kind = ? ORDER BY u.id", (kind,)):
-            if len(vec) != dim * 4:
+            row = np.frombuffer(vec, dtype=np.float32)
+            if len(row) != dim:
                 bad[doc_id] = f"{tenant}/{source}"
                 continue
-            row = np.frombuffer(vec, dtype=np.float32)
             if not np.isfinite(row).all():
                 bad[doc_id] = f"{tenant}/{source}"
             ids.append(uid)
@@ -165,13 +167,9 @@ def _faiss(index: RagIndex, stored: dict, report: CheckReport) -> None:
     for kind, coll in index.collections.items():
         if not _same(coll, stored[kind]):
             report.problems.append(f"the {kind} collection in memory differs from SQLite")
-    with index.lock:
-        index.conn.execute("BEGIN")
-        try:
-            generation = db.get_meta(index.conn, "generation", 0)
-            files, rebuilt = load_collections(index.path, index.conn, index.dim, generation)
-        finally:
-            index.conn.execute("COMMIT")
+    with index.lock, db.read(index.conn):
+        generation = db.get_meta(index.conn, "generation", 0)
+        files, rebuilt = load_collections(index.path, index.conn, index.dim, generation)
     if saved_generation(index.path) != generation:
         report.notes.append("the FAISS files are behind SQLite (the next save writes them; "
                             "until then an opening process rebuilds them from SQLite)")
@@ -189,6 +187,11 @@ def check_index(index: RagIndex) -> CheckReport:
     report = CheckReport()
     with index.lock:
         index.refresh()
+        if index.path is None:  # a server keeps its own files whole; keywords are generated
+            with db.read(index.conn):
+                _documents(index.conn, report)
+                _vectors(index, report)
+            return report
         if not _sqlite(index.conn, report):
             return report
         _documents(index.conn, report)
@@ -203,6 +206,13 @@ def repair_index(index: RagIndex) -> CheckReport:
     orphaned rows, then check again; the report lists what is left."""
     index.ensure_writable()
     done: list[str] = []
+    if index.path is None:
+        with index.lock, db.write(index.conn) as conn:
+            kv = conn.execute("DELETE FROM kv WHERE doc_id IS NOT NULL AND doc_id NOT IN "
+                              "(SELECT doc_id FROM documents)").rowcount
+        report = check_index(index)
+        report.repaired = [f"deleted {kv} orphaned parents"] if kv else []
+        return report
     with index.lock, db.write(index.conn) as conn:
         units = conn.execute("DELETE FROM units WHERE doc_id NOT IN "
                              "(SELECT doc_id FROM documents)").rowcount

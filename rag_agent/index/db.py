@@ -22,10 +22,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import numpy as np
+
 from rag_agent.errors import ConfigError
 
-__all__ = ["DB_FILE", "FTS_TABLE", "SCHEMA_VERSION", "connect", "ensure_fts", "get_meta", "select_in",
-           "set_meta", "snapshot"]
+__all__ = ["DB_FILE", "FTS_TABLE", "SCHEMA_VERSION", "connect", "dialect", "ensure_fts", "get_meta",
+           "read", "select_in", "set_meta", "snapshot", "vector_param", "write"]
 
 SCHEMA_VERSION = 2
 DB_FILE = "index.sqlite"
@@ -145,10 +147,8 @@ def ensure_fts(conn: sqlite3.Connection) -> bool:
     """
     if _has_fts(conn):
         return False
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with write(conn):
         if _has_fts(conn):
-            conn.execute("COMMIT")
             return False
         # Rebuild from scratch: a stale table or trigger (e.g. one dropped by hand) must not
         # leave entries for rows deleted while it was missing.
@@ -159,18 +159,25 @@ def ensure_fts(conn: sqlite3.Connection) -> bool:
             conn.execute(statement)
         conn.execute("INSERT INTO units_fts (units_fts) VALUES ('rebuild')")
         set_meta(conn, "schema_version", SCHEMA_VERSION)
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return True
 
 
+def dialect(conn: Any) -> str:
+    """"sqlite" for the embedded backend's connection, else the server backend's name."""
+    return getattr(conn, "dialect", "sqlite")
+
+
 @contextmanager
-def write(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """One write transaction (BEGIN IMMEDIATE): committed if the block ends, rolled back if it
-    raises."""
-    conn.execute("BEGIN IMMEDIATE")
+def write(conn: Any) -> Iterator[Any]:
+    """One write transaction, committed if the block ends, rolled back if it raises: the one
+    transaction helper of every backend. SQLite takes the database's write lock (BEGIN
+    IMMEDIATE); a server backend takes the index's writer lock (`begin_write`). Either way,
+    writers of one index commit one at a time, while they embed in parallel."""
+    begin = getattr(conn, "begin_write", None)
+    if begin is None:
+        conn.execute("BEGIN IMMEDIATE")
+    else:
+        begin()
     try:
         yield conn
     except BaseException:
@@ -179,7 +186,37 @@ def write(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     conn.execute("COMMIT")
 
 
-def select_in(conn: sqlite3.Connection, sql: str, params: Sequence[Any], keys: Sequence[Any],
+@contextmanager
+def read(conn: Any) -> Iterator[Any]:
+    """One consistent snapshot for several reads (the generation and the rows it counts)."""
+    begin = getattr(conn, "begin_read", None)
+    if begin is None:
+        conn.execute("BEGIN")
+    else:
+        begin()
+    try:
+        yield conn
+    finally:
+        conn.execute("COMMIT")
+
+
+def vector_param(conn: Any, vector: Any) -> Any:
+    """A vector as the backend stores it: float32 bytes in SQLite, a float32 array (pgvector's
+    `vector`) on a server."""
+    arr = np.asarray(vector, dtype=np.float32)
+    return arr.tobytes() if dialect(conn) == "sqlite" else arr
+
+
+def size_bytes(conn: Any, folder: Path | None) -> int:
+    """Bytes the index takes: its folder's files, or its tables on a server."""
+    if folder is not None:
+        return sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
+    return int(conn.execute(
+        "SELECT coalesce(sum(pg_total_relation_size(to_regclass(t))), 0) FROM "
+        "unnest(ARRAY['units', 'documents', 'kv', 'meta']) AS t").fetchone()[0])
+
+
+def select_in(conn: Any, sql: str, params: Sequence[Any], keys: Sequence[Any],
               *, size: int = 500) -> list[tuple[Any, ...]]:
     """Every row of `sql` for `keys`, read `size` keys at a time (SQLite bounds the number of
     parameters). `sql` names the key list `{keys}`, e.g. "... AND key IN ({keys})", and takes
@@ -211,17 +248,17 @@ def snapshot(conn: sqlite3.Connection, folder: Path) -> Path:
     return target
 
 
-def get_meta(conn: sqlite3.Connection, key: str, default: Any = None) -> Any:
+def get_meta(conn: Any, key: str, default: Any = None) -> Any:
     row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
     return json.loads(row[0]) if row else default
 
 
-def set_meta(conn: sqlite3.Connection, key: str, value: Any) -> None:
+def set_meta(conn: Any, key: str, value: Any) -> None:
     conn.execute(
         "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         (key, json.dumps(value, sort_keys=True)),
     )
 
 
-def delete_meta(conn: sqlite3.Connection, key: str) -> None:
+def delete_meta(conn: Any, key: str) -> None:
     conn.execute("DELETE FROM meta WHERE key = ?", (key,))

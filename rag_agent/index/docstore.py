@@ -18,7 +18,7 @@ from langchain_core.documents import Document
 from langchain_core.stores import BaseStore
 
 from rag_agent.errors import ConfigError
-from rag_agent.index.db import select_in
+from rag_agent.index.db import select_in, write
 
 __all__ = ["SQLiteDocStore", "SQLiteStringStore", "TenantDocStore", "document_to_json",
            "json_to_document"]
@@ -60,14 +60,8 @@ class _SQLiteStore(BaseStore[str, V], Generic[V]):
         return [self._load(found[k]) if k in found else None for k in keys]
 
     def mset(self, key_value_pairs: Sequence[tuple[str, V]]) -> None:
-        with self.lock:
-            self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                self.write(key_value_pairs)
-                self.conn.execute("COMMIT")
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
+        with self.lock, write(self.conn):
+            self.write(key_value_pairs)
 
     def write(self, pairs: Sequence[tuple[str, V]], doc_id: str | None = None) -> None:
         """Upsert rows inside the caller's open transaction."""
@@ -78,17 +72,9 @@ class _SQLiteStore(BaseStore[str, V], Generic[V]):
         )
 
     def mdelete(self, keys: Sequence[str]) -> None:
-        with self.lock:
-            self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                self.conn.executemany(
-                    "DELETE FROM kv WHERE namespace = ? AND key = ?",
-                    [(self.namespace, k) for k in keys],
-                )
-                self.conn.execute("COMMIT")
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
+        with self.lock, write(self.conn):
+            self.conn.executemany("DELETE FROM kv WHERE namespace = ? AND key = ?",
+                                  [(self.namespace, k) for k in keys])
 
     def yield_keys(self, *, prefix: str | None = None) -> Iterator[str]:
         with self.lock:

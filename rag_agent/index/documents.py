@@ -30,6 +30,7 @@ class DocumentReader:
     dim: int
     config: Any
     path: Any
+    location: str
     _catalogues: dict[str, Catalogue]
 
     def titles(self, *, tenant: str = DEFAULT_TENANT) -> list[str]:
@@ -88,7 +89,7 @@ class DocumentReader:
     def documents_metadata(self, flt: Filter | None = None, *,
                            tenant: str = DEFAULT_TENANT) -> list[dict[str, Any]]:
         """Metadata of the tenant's documents matching `flt` (one dict per document)."""
-        where, params = compile_filter(flt)
+        where, params = compile_filter(flt, dialect=db.dialect(self.conn))
         with self.lock:
             rows = self.conn.execute(f"SELECT d.metadata FROM documents d WHERE d.tenant = ? "
                                      f"AND {where} ORDER BY d.doc_id", [tenant, *params])
@@ -96,7 +97,7 @@ class DocumentReader:
 
     def count_documents(self, flt: Filter | None = None, *, tenant: str = DEFAULT_TENANT) -> int:
         """How many of the tenant's documents match `flt`."""
-        where, params = compile_filter(flt)
+        where, params = compile_filter(flt, dialect=db.dialect(self.conn))
         with self.lock:
             return self.conn.execute(f"SELECT count(*) FROM documents d WHERE d.tenant = ? "
                                      f"AND {where}", [tenant, *params]).fetchone()[0]
@@ -122,8 +123,8 @@ class DocumentReader:
             generation = db.get_meta(self.conn, "generation", 0)
             adapter = db.get_meta(self.conn, "adapter")
             model = db.get_meta(self.conn, "model")
-        disk = sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())
-        return IndexStats(str(self.path), self.embedder.model_id, self.dim, n_docs, n_parents,
+        disk = db.size_bytes(self.conn, self.path)
+        return IndexStats(self.location, self.embedder.model_id, self.dim, n_docs, n_parents,
                           kinds.get("child", 0), kinds.get("sentence", 0),
                           kinds.get("summary", 0), tenants, disk, generation,
                           self.config.sentence_context, encoder_name(self.embedder), adapter, model)

@@ -1,4 +1,5 @@
-"""Keyword (BM25) ranking over the FTS5 table `units_fts`, pre-filtered in the same SQL query.
+"""Keyword (BM25) ranking over the FTS5 table `units_fts`, pre-filtered in the same SQL query
+(the PostgreSQL backend ranks with its full-text search instead: `index.pg.keyword`).
 
 User text never reaches FTS5 as syntax: each whitespace-separated word becomes one quoted FTS5
 string (inside quotes `NEAR`, `AND`, `*`, `:`, `-` and parentheses are plain characters, which the
@@ -13,10 +14,10 @@ fusion counts ranks, not scores.
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
+from rag_agent.index import db
 from rag_agent.index.filters import Filter, compile_filter
 from rag_agent.ingest.clean import clean_text
 
@@ -54,7 +55,7 @@ def _is_stopword(word: str) -> bool:
 
 
 def keyword_ids(
-    conn: sqlite3.Connection,
+    conn: Any,
     query: str,
     *,
     kind: str,
@@ -66,6 +67,11 @@ def keyword_ids(
     """(unit id, -bm25) of the top-k units of `kind` matching `query`, tenant, filter and
     `doc_ids`, best first (ties by id). The restriction is part of the query, not applied after.
     """
+    if db.dialect(conn) == "postgres":
+        from rag_agent.index.pg.keyword import keyword_ids as server_keyword_ids
+
+        return server_keyword_ids(conn, query, kind=kind, k=k, filter=filter, tenant=tenant,
+                                  doc_ids=doc_ids)
     match = fts_query(query)
     if match is None or k <= 0 or (doc_ids is not None and not doc_ids):
         return []
@@ -89,9 +95,13 @@ def query_words(text: str) -> list[str]:
                               if any(ch.isalnum() for ch in w) and not _is_stopword(w)))
 
 
-def document_frequency(conn: sqlite3.Connection, words: Sequence[str], *,
+def document_frequency(conn: Any, words: Sequence[str], *,
                        tenant: str) -> dict[str, int]:
     """How many of the tenant's documents hold each word (as FTS5 tokenizes and stems it)."""
+    if db.dialect(conn) == "postgres":
+        from rag_agent.index.pg.keyword import document_frequency as server_frequency
+
+        return server_frequency(conn, words, tenant=tenant)
     out: dict[str, int] = {}
     for word in words:
         match = '"' + word.replace('"', '""') + '"'

@@ -53,14 +53,10 @@ class MigrationReport:
 def _plan(index: RagIndex) -> tuple[int, list[int], list[str]]:
     """(generation, sentence unit ids, their new embedded texts) as of one snapshot."""
     conn = index.conn
-    with index.lock:
-        conn.execute("BEGIN")
-        try:
-            generation = db.get_meta(conn, "generation", 0)
-            units = unit_texts(conn, index.config, index.embedder.count_tokens,
-                               kinds=("sentence",), sentence_context=True)
-        finally:
-            conn.execute("COMMIT")
+    with index.lock, db.read(conn):
+        generation = db.get_meta(conn, "generation", 0)
+        units = unit_texts(conn, index.config, index.embedder.count_tokens,
+                           kinds=("sentence",), sentence_context=True)
     return generation, [u.unit_id for u in units], [str(u.embedded) for u in units]
 
 

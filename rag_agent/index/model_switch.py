@@ -96,13 +96,9 @@ def _staged(conn: Any, model_id: str, hashes: Sequence[bytes], *,
 
 def _plan(index: RagIndex, embedder: Any) -> tuple[int, list[UnitText]]:
     conn = index.conn
-    with index.lock:
-        conn.execute("BEGIN")  # one snapshot for the generation and the units
-        try:
-            generation = db.get_meta(conn, "generation", 0)
-            units = unit_texts(conn, index.config, embedder.count_tokens)
-        finally:
-            conn.execute("COMMIT")
+    with index.lock, db.read(conn):  # one snapshot for the generation and the units
+        generation = db.get_meta(conn, "generation", 0)
+        units = unit_texts(conn, index.config, embedder.count_tokens)
     return generation, units
 
 

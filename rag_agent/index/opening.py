@@ -62,7 +62,7 @@ def connect_index(folder: Path, *, create: bool, read_only: bool | None
         raise unreadable(folder, exc) from exc
 
 
-def open_embedder(folder: Path, conn: Any, embedder: Any, encoder: str | None) -> Embedder:
+def open_embedder(folder: Path | str, conn: Any, embedder: Any, encoder: str | None) -> Embedder:
     """The embedder asked for, else the index's own model run by `encoder` (default: the
     encoder its record names, else torch)."""
     if embedder is not None:
@@ -73,7 +73,7 @@ def open_embedder(folder: Path, conn: Any, embedder: Any, encoder: str | None) -
     where = record.get("path")
     if not where:
         return named_encoder(encoder or "torch")
-    model = folder / where
+    model = Path(folder) / where
     if not model.is_dir():
         raise IndexMismatchError(f"index {str(folder)!r} uses the model in {str(model)!r}, "
                                  "which is missing; restore it, or open the index with that "
@@ -93,7 +93,7 @@ def card_record(folder: Path) -> dict[str, Any]:
                                              else {})}
 
 
-def settle(folder: Path, conn: Any, embedder: Any, encoder: str | None,
+def settle(folder: Path | str, conn: Any, embedder: Any, encoder: str | None,
            config: IndexConfig | None, *, read_only: bool = False
            ) -> tuple[Embedder, IndexConfig, int]:
     """(embedder, config, dim) of the index in `folder`: a new index records them; an existing

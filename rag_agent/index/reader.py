@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from rag_agent.errors import ConfigError
+from rag_agent.index import db
 from rag_agent.index.catalogue import Catalogue
 from rag_agent.index.documents import DocumentReader
 from rag_agent.index.embedded import unit_texts
@@ -17,8 +18,8 @@ from rag_agent.index.filters import Filter, compile_filter
 from rag_agent.index.keyword import document_frequency, keyword_ids, query_words
 from rag_agent.index.records import Hit, StoredUnit
 from rag_agent.index.rows import text_hash, vectors_by_hash
+from rag_agent.index.scope import KINDS, Scope
 from rag_agent.index.sentences import SentenceReader
-from rag_agent.index.vectors import KINDS
 from rag_agent.ingest.clean import has_words
 from rag_agent.models import encode_query
 from rag_agent.settings import DEFAULT_TENANT
@@ -31,12 +32,13 @@ class IndexReader(SentenceReader, DocumentReader):
 
     conn: Any
     lock: Any
-    collections: dict[str, Any]
+    vectors: Any
     docstore: Any
     embedder: Any
     dim: int
     config: Any
     path: Any
+    location: str
     _queries: dict[str, np.ndarray]
     _catalogues: dict[str, Catalogue]
     adapter: Any
@@ -70,8 +72,8 @@ class IndexReader(SentenceReader, DocumentReader):
             self._sync()
             if isinstance(query, str) and self.embedder is not embedder:  # a model switch
                 vec = self.embed_query(query)
-            within = self._candidates(kind, filter, tenant, doc_ids)
-            scores, ids = self.collections[kind].search(vec, k, within)
+            scope = Scope.of(kind, tenant, filter, doc_ids, db.dialect(self.conn))
+            scores, ids = self.vectors.search(vec, k, scope)
         return self._hits(kind, ids, scores)
 
     def keyword_search(
@@ -187,32 +189,11 @@ class IndexReader(SentenceReader, DocumentReader):
             return vec
         if self.adapter is None:
             if adapter:
-                raise ConfigError(f"adapter=True, but index {str(self.path)!r} has no query "
+                raise ConfigError(f"adapter=True, but index {self.location!r} has no query "
                                   "adapter; train one with 'rag-agent finetune --adapter "
-                                  f"--index {self.path} --pairs FILE'")
+                                  f"--index {self.location} --pairs FILE'")
             return vec
         return self.adapter.apply(vec)
-
-    def _candidates(self, kind: str, flt: Filter | None, tenant: str,
-                    doc_ids: Sequence[str] | None) -> np.ndarray | None:
-        """Unit ids the search may return, or None when every unit of `kind` qualifies."""
-        if not flt and doc_ids is None:
-            other = self.conn.execute(
-                "SELECT 1 FROM documents WHERE tenant != ? LIMIT 1", (tenant,)).fetchone()
-            if other is None:
-                present = self.conn.execute(
-                    "SELECT 1 FROM documents WHERE tenant = ? LIMIT 1", (tenant,)).fetchone()
-                return None if present else np.zeros(0, dtype=np.int64)
-        where, params = compile_filter(flt)
-        sql = ("SELECT u.id FROM units u JOIN documents d ON d.doc_id = u.doc_id "
-               f"WHERE u.kind = ? AND d.tenant = ? AND {where}")
-        args: list[Any] = [kind, tenant, *params]
-        if doc_ids is not None:
-            sql += f" AND u.doc_id IN ({','.join('?' * len(doc_ids))})"
-            args += list(doc_ids)
-        with self.lock:
-            ids = np.fromiter((r[0] for r in self.conn.execute(sql, args)), dtype=np.int64)
-        return None if len(ids) == self.collections[kind].ntotal else ids
 
     def _hits(self, kind: str, ids: np.ndarray, scores: np.ndarray) -> list[Hit]:
         if len(ids) == 0:
@@ -232,7 +213,7 @@ class IndexReader(SentenceReader, DocumentReader):
                  tenant: str = DEFAULT_TENANT) -> np.ndarray | None:
         """The normalized mean vector of the tenant's units of `kind` matching `filter` (what
         the documents are about together), or None if there are none."""
-        where, params = compile_filter(filter)
+        where, params = compile_filter(filter, dialect=db.dialect(self.conn))
         with self.lock:
             rows = self.conn.execute(
                 "SELECT u.vector FROM units u JOIN documents d ON d.doc_id = u.doc_id "

@@ -19,6 +19,7 @@ from langchain_core.documents import Document
 from rag_agent.errors import IndexMismatchError
 from rag_agent.index import db
 from rag_agent.index.records import IngestReport
+from rag_agent.index.scope import KINDS
 from rag_agent.ingest.parts import family_range
 
 if TYPE_CHECKING:
@@ -85,24 +86,18 @@ def transaction(index: RagIndex, body: Callable[[], None],
     conn = index.conn
     index.ensure_writable()
     with index.lock:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            before = int(conn.execute(
-                "SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
+        with db.write(conn):
+            before = int(db.get_meta(conn, "generation", 0))
             stored = db.get_meta(conn, "model_id")
             if stored is not None and stored != index.embedder.model_id:
                 raise IndexMismatchError(
-                    f"index {str(index.path)!r} now uses embedding model {stored!r} (switched "
+                    f"index {index.location!r} now uses embedding model {stored!r} (switched "
                     f"by a fine-tune since this process opened it with "
                     f"{index.embedder.model_id!r}); nothing of this write was stored: open the "
                     "index again and repeat it")
             body()
-            conn.execute("UPDATE meta SET value = ? WHERE key = 'generation'", (before + 1,))
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        index._after_write(added, removed, before, before + 1)
+            db.set_meta(conn, "generation", before + 1)
+        index.vectors.applied(added, removed, before, before + 1)
 
 
 def commit_batch(
@@ -111,8 +106,8 @@ def commit_batch(
 ) -> None:
     """Write a batch in one transaction, then update the in-memory collections."""
     conn = index.conn
-    added: dict[str, list[tuple[int, np.ndarray]]] = {k: [] for k in index.collections}
-    removed: dict[str, list[int]] = {k: [] for k in index.collections}
+    added: dict[str, list[tuple[int, np.ndarray]]] = {k: [] for k in KINDS}
+    removed: dict[str, list[int]] = {k: [] for k in KINDS}
 
     def body() -> None:
         next_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM units").fetchone()[0]
@@ -133,7 +128,7 @@ def commit_batch(
             rows = _unit_rows(p, vecs, hasher)
             conn.executemany(
                 "INSERT INTO units VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(next_id + j, r[0], p.doc_id, *r[1:8], np.asarray(r[8], "float32").tobytes())
+                [(next_id + j, r[0], p.doc_id, *r[1:8], db.vector_param(conn, r[8]))
                  for j, r in enumerate(rows)],
             )
             for j, r in enumerate(rows):
@@ -188,12 +183,12 @@ def _delete_doc(conn: Any, doc_id: str) -> dict[str, list[int]]:
 
 def delete_documents(index: RagIndex, doc_ids: list[str]) -> int:
     """Delete documents with all their units in one transaction; returns units removed."""
-    removed: dict[str, list[int]] = {k: [] for k in index.collections}
+    removed: dict[str, list[int]] = {k: [] for k in KINDS}
 
     def body() -> None:
         for doc_id in doc_ids:
             for kind, ids in _delete_doc(index.conn, doc_id).items():
                 removed[kind] += ids
 
-    transaction(index, body, {k: [] for k in index.collections}, removed)
+    transaction(index, body, {k: [] for k in KINDS}, removed)
     return sum(len(v) for v in removed.values())

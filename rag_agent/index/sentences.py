@@ -21,7 +21,7 @@ class SentenceReader:
 
     conn: Any
     lock: Any
-    collections: dict[str, Any]
+    vectors: Any
 
     def _sync(self) -> None:
         raise NotImplementedError
@@ -70,8 +70,7 @@ class SentenceReader:
                 f"({','.join('?' * len(ids))})", [tenant, *ids]).fetchall()
             if not rows:
                 return {}
-            within = np.array([r[0] for r in rows], dtype=np.int64)
-            scores, found = self.collections["sentence"].search(query, len(within), within)
+            scores, found = self.vectors.scores("sentence", query, [r[0] for r in rows])
         place = {r[0]: (r[1], r[2]) for r in rows}
         size: dict[str, int] = {}
         for doc_id, position in place.values():
@@ -98,8 +97,7 @@ class SentenceReader:
                 [tenant, *ids]).fetchall()
             if not kids:
                 return {}
-            scores, found = self.collections["child"].search(
-                query, len(kids), np.array([r[0] for r in kids], dtype=np.int64))
+            scores, found = self.vectors.scores("child", query, [r[0] for r in kids])
             held = self.conn.execute(
                 "SELECT u.doc_id, u.position, u.child FROM units u JOIN documents d ON "
                 f"d.doc_id = u.doc_id WHERE u.kind = 'sentence' AND d.tenant = ? AND u.doc_id "
@@ -122,7 +120,7 @@ class SentenceReader:
             return [(int(i), s, t, x) for i, s, t, x in self.conn.execute(
                 "SELECT u.id, d.source_id, d.title, u.text FROM units u JOIN documents d ON "
                 "d.doc_id = u.doc_id WHERE u.kind = 'child' AND d.tenant = ? ORDER BY "
-                "u.position, u.doc_id LIMIT ?", (tenant, -1 if limit is None else limit))]
+                "u.position, u.doc_id LIMIT ?", (tenant, 1 << 62 if limit is None else limit))]
 
     def child_vectors(self, sentence_ids: Sequence[int], *,
                       tenant: str = DEFAULT_TENANT) -> dict[int, np.ndarray]:

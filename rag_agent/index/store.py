@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +27,12 @@ from rag_agent.index.adapter import QueryAdapter, install, installed, uninstall
 from rag_agent.index.docstore import SQLiteStringStore, TenantDocStore
 from rag_agent.index.model_switch import follow_switch, switch_model
 from rag_agent.index.opening import connect_index, settle, unreadable
+from rag_agent.index.pg.connection import is_server_url
 from rag_agent.index.reader import IndexReader
 from rag_agent.index.records import IngestReport
 from rag_agent.index.rows import delete_documents, family_documents
-from rag_agent.index.vectors import VectorCollection, load_collections, save_collections
+from rag_agent.index.vector_cache import VectorCache
+from rag_agent.index.vectors import VectorCollection
 from rag_agent.index.writer import ingest
 from rag_agent.ingest.documents import SourceDocument
 from rag_agent.ingest.sources import from_memory, from_paths
@@ -44,10 +46,15 @@ __all__ = ["RagIndex"]
 class RagIndex(IndexReader):
     """Summaries, children and sentences in FAISS; documents and parents in SQLite."""
 
-    def __init__(self, path: Path, conn: Any, embedder: Embedder, config: IndexConfig,
+    def __init__(self, path: Path | None, conn: Any, embedder: Embedder, config: IndexConfig,
                  dim: int, summarizer: Any = None, encoder: str | None = None,
-                 follow: bool = False, read_only: bool = False) -> None:
+                 follow: bool = False, read_only: bool = False, *,
+                 location: str | None = None,
+                 vectors: Callable[[threading.RLock], Any] | None = None) -> None:
         self.path = path
+        """The index folder (None for an index in a PostgreSQL database)."""
+        self.location = location or str(path)
+        """Where the index lives, for messages: its folder, or its URL without a password."""
         self.read_only = read_only
         """True if opened read-only: nothing is written, not even the FAISS files (a stale
         collection is rebuilt in memory), and every write raises `ReadOnlyIndexError`."""
@@ -69,18 +76,29 @@ class RagIndex(IndexReader):
         self._closed = False
         self._queries: dict[str, np.ndarray] = {}
         self._catalogues: dict[str, Any] = {}
-        self.collections: dict[str, VectorCollection] = {}
-        self.rebuilt: list[str] = []
         self.adapter: QueryAdapter | None = None
         """The installed `QueryAdapter` applied to query vectors (None: none installed)."""
         try:
-            self.adapter = installed(conn, path, embedder.model_id)
+            if path is not None:
+                self.adapter = installed(conn, path, embedder.model_id)
+            self.vectors = (vectors(self.lock) if vectors is not None else
+                            VectorCache(path, conn, self.lock, dim, read_only=read_only))
+            """The vector search: FAISS collections kept at SQLite's generation (embedded), or
+            pgvector's in the database (`pg.search.PgVectors`)."""
         except BaseException:
             conn.close()
             raise
-        self._generation = self._saved_generation = -1
-        self._reload()
-        self._saved_generation = self._generation if not self.rebuilt else -1
+        self.dim = self.vectors.dim
+
+    @property
+    def collections(self) -> dict[str, VectorCollection]:
+        """The FAISS collections (summary, child, sentence) as of the last catch-up."""
+        return self.vectors.collections
+
+    @property
+    def rebuilt(self) -> list[str]:
+        """Kinds whose FAISS files were stale or damaged at the last load (rebuilt from SQLite)."""
+        return self.vectors.rebuilt
 
     @classmethod
     def open(
@@ -93,8 +111,10 @@ class RagIndex(IndexReader):
         create: bool = True,
         encoder: str | None = None,
         read_only: bool | None = None,
+        vector_search: str = "exact",
     ) -> RagIndex:
-        """Open the index in `path`, creating it unless `create` is False.
+        """Open the index in `path` (a folder, or a "postgresql://" URL), creating it unless
+        `create` is False.
 
         Args:
             embedder: None for the index's own model (the packaged all-MiniLM-L6-v2, or the
@@ -107,10 +127,22 @@ class RagIndex(IndexReader):
                 records for a switched model, else torch.
             read_only: open for reading only (serving replicas): nothing is written. Default:
                 read-only exactly when this process cannot write the folder or its database.
+            vector_search: "exact" (default: every unit in the filter's scope scored), or
+                "hnsw" on a PostgreSQL index (pgvector's approximate index, made if missing;
+                still k results whenever k units match). A folder index searches exactly.
 
         Raises:
             IndexCorruptError: the database file is garbled, truncated or not an index.
         """
+        if is_server_url(path):
+            from rag_agent.index.pg.opening import open_server
+
+            return open_server(cls, str(path), embedder=embedder, config=config,
+                               summarizer=summarizer, create=create, encoder=encoder,
+                               read_only=bool(read_only), vector_search=vector_search)
+        if vector_search != "exact":
+            raise ConfigError(f"vector_search={vector_search!r}: an index in a folder searches "
+                              "exactly (FAISS); HNSW is for an index in PostgreSQL")
         folder = Path(path)
         conn, read_only = connect_index(folder, create=create, read_only=read_only)
         try:
@@ -132,10 +164,15 @@ class RagIndex(IndexReader):
             return self.docstore
         return TenantDocStore(self.conn, tenant, self.lock)
 
+    def _in_folder(self, what: str) -> None:
+        if self.path is None:
+            raise ConfigError(f"{what}: not available for an index in PostgreSQL "
+                              f"({self.location}) yet; it needs an index folder")
+
     def ensure_writable(self) -> None:
         """Raise `ReadOnlyIndexError` if this index is open read-only."""
         if self.read_only:
-            raise ReadOnlyIndexError(f"index {str(self.path)!r} is open read-only; write to it "
+            raise ReadOnlyIndexError(f"index {self.location!r} is open read-only; write to it "
                                      "from a process that opens it with read_only=False (and "
                                      "can write its folder)")
 
@@ -225,6 +262,7 @@ class RagIndex(IndexReader):
         from rag_agent.index.migrate import migrate_sentence_context
 
         self.ensure_writable()
+        self._in_folder("migrating sentence vectors")
         return migrate_sentence_context(self, progress=progress)
 
     def install_adapter(self, adapter: QueryAdapter) -> None:
@@ -232,6 +270,7 @@ class RagIndex(IndexReader):
         from now on, in this process and in every process that opens the index later; a crash
         mid-way leaves the old adapter (or none) in use (`index.adapter.install`)."""
         self.ensure_writable()
+        self._in_folder("a query adapter")
         if adapter.model_id != self.embedder.model_id or adapter.dim != self.dim:
             raise ConfigError(f"adapter was trained for {adapter.model_id!r} ({adapter.dim} "
                               f"dims); this index uses {self.embedder.model_id!r} ({self.dim})")
@@ -242,6 +281,8 @@ class RagIndex(IndexReader):
     def remove_adapter(self) -> bool:
         """Stop mapping query vectors (the file is deleted); False if none was installed."""
         self.ensure_writable()
+        if self.path is None:
+            return False
         with self.lock:
             removed = uninstall(self.conn, self.path)
             self.adapter = None
@@ -255,6 +296,7 @@ class RagIndex(IndexReader):
         commit; a process killed before it leaves the old model in use, and running the switch
         again resumes it. See `rag_agent.index.model_switch`; returns a `SwitchReport`."""
         self.ensure_writable()
+        self._in_folder("switching the embedding model")
         return switch_model(self, model, encoder=encoder, record=record, progress=progress)
 
     def adopt_model(self, embedder: Embedder) -> None:
@@ -264,7 +306,8 @@ class RagIndex(IndexReader):
             self.embedder = embedder
             self._queries.clear()
             self.adapter = installed(self.conn, self.path, embedder.model_id)
-            self._reload()
+            self.vectors.load()
+            self.dim = self.vectors.dim
 
     def adopt_split(self, split: dict[str, Any]) -> None:
         """Use the split settings a committed migration stored (called by the migration)."""
@@ -273,54 +316,27 @@ class RagIndex(IndexReader):
     def snapshot(self, folder: str | os.PathLike[str]) -> Path:
         """Copy the index's committed state into a new folder, as an index of its own (its
         FAISS files are rebuilt from the copy on first open, with no embedding)."""
+        self._in_folder("snapshot (use pg_dump for a database)")
         with self.lock:
             return db.snapshot(self.conn, Path(folder))
 
     def save(self) -> None:
         """Write the FAISS files if they are behind SQLite (atomic; safe to call any time)."""
         with self.lock:
-            if not self.read_only and self._generation != self._saved_generation:
-                save_collections(self.path, self.collections, self._generation)
-                self._saved_generation = self._generation
+            if self.vectors.save():
                 self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # fold the WAL back in
-
-    def _reload(self) -> None:
-        """Collections as of the current SQLite generation (files if they match, else rebuilt)."""
-        with self.lock:
-            self.conn.execute("BEGIN")  # one snapshot for the generation and the unit rows
-            try:
-                generation = db.get_meta(self.conn, "generation", 0)
-                self.dim = int(db.get_meta(self.conn, "dim", self.dim))  # a model switch moves it
-                self.collections, self.rebuilt = load_collections(
-                    self.path, self.conn, self.dim, generation)
-            finally:
-                self.conn.execute("COMMIT")
-            self._generation = generation
 
     def _sync(self) -> None:
         """Catch up with writes another process committed since our collections were built."""
-        if db.get_meta(self.conn, "generation", 0) != self._generation:
-            if not follow_switch(self):  # a model switch reloads everything itself
-                self._reload()
+        if self.vectors.stale() and not follow_switch(self):  # a switch reloads everything
+            self.vectors.load()
+            self.dim = self.vectors.dim
 
     def refresh(self) -> None:
         """Catch up with what other processes committed (and follow a model switch); reads
         and writes do this themselves."""
         with self.lock:
             self._sync()
-
-    def _after_write(self, added: dict[str, list], removed: dict[str, list[int]],
-                     before: int, after: int) -> None:
-        if before != self._generation:  # another process wrote in between: our deltas miss it
-            self._reload()
-            return
-        for kind, coll in self.collections.items():
-            coll.remove(removed.get(kind, []))
-            rows = added.get(kind) or []
-            if rows:
-                coll.add(np.array([r[0] for r in rows], dtype=np.int64),
-                         np.stack([r[1] for r in rows]))
-        self._generation = after
 
     def close(self) -> None:
         """Save what is unsaved and close the database (a second call does nothing)."""

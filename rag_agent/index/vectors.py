@@ -20,9 +20,10 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from rag_agent.index.scope import KINDS
+
 __all__ = ["KINDS", "VectorCollection", "load_collections", "save_collections", "saved_generation"]
 
-KINDS = ("summary", "child", "sentence")
 SIDECAR = "vectors.json"
 log = logging.getLogger(__name__)
 

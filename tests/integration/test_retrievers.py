@@ -33,13 +33,14 @@ def _doc(i: int, topic: str) -> SourceDocument:
 
 
 @cache
-def shared_index() -> RagIndex:
-    """Built once per run: 12 documents, each with several parents, on the real model."""
+def shared_index(where: str | None = None) -> RagIndex:
+    """Built once per run and location (default: a new folder): 12 documents, each with
+    several parents, on the real model."""
     from rag_agent.index.store import RagIndex as _RagIndex
     from rag_agent.settings import IndexConfig
 
-    folder = Path(tempfile.mkdtemp(prefix="rag-retrievers-"))
-    index = _RagIndex.open(folder, config=IndexConfig(parent_chars=300, child_tokens=48))
+    where = where or str(Path(tempfile.mkdtemp(prefix="rag-retrievers-")))
+    index = _RagIndex.open(where, config=IndexConfig(parent_chars=300, child_tokens=48))
     index.add_documents([_doc(i, t) for t in TOPICS for i in range(2)])
     return index
 
@@ -70,6 +71,32 @@ class TestRoutedParentRetriever(_Suite):
     @property
     def retriever_constructor(self) -> type[RoutedParentRetriever]:
         return RoutedParentRetriever
+
+
+class _PostgresSuite(_Suite):
+    """The same suite on an index in PostgreSQL (one database for the run)."""
+
+    @pytest.fixture(autouse=True)
+    def _on_postgres(self, pg_server) -> None:
+        if not hasattr(pg_server, "retrievers_url"):
+            pg_server.retrievers_url = pg_server.database("retrievers")
+        self.index = shared_index(pg_server.retrievers_url)
+
+    @property
+    def retriever_constructor_params(self) -> dict:
+        return {"index": self.index, "k": 2}
+
+
+class TestSummaryRetrieverPostgres(_PostgresSuite):
+    retriever_constructor = TestSummaryRetriever.retriever_constructor
+
+
+class TestSentenceWindowRetrieverPostgres(_PostgresSuite):
+    retriever_constructor = TestSentenceWindowRetriever.retriever_constructor
+
+
+class TestRoutedParentRetrieverPostgres(_PostgresSuite):
+    retriever_constructor = TestRoutedParentRetriever.retriever_constructor
 
 
 SENTENCES = [

@@ -33,6 +33,17 @@ class TestIndexVectorStore(VectorStoreIntegrationTests):
                                provenance=False)
 
 
+class TestIndexVectorStorePostgres(VectorStoreIntegrationTests):
+    """The same suite on an index in PostgreSQL (one database for the run)."""
+
+    @pytest.fixture
+    def vectorstore(self, pg_server) -> Iterator[IndexVectorStore]:
+        if not hasattr(pg_server, "vectorstore_index"):
+            pg_server.vectorstore_index = RagIndex.open(pg_server.database("vectorstore"))
+        yield IndexVectorStore(pg_server.vectorstore_index, "child",
+                               tenant=f"suite-{uuid.uuid4().hex}", provenance=False)
+
+
 def _store(kind: str = "child", **kw: object) -> IndexVectorStore:
     return IndexVectorStore(_index(), kind, tenant=f"t-{uuid.uuid4().hex}", **kw)
 

@@ -2,7 +2,8 @@
 reference over the same rows, on random nested filters and tenants (Hypothesis).
 
 Quick in `make test` (RAG_AGENT_PROPERTY_EXAMPLES, default 300 cases); `make bench` runs 10,000
-(bench/reliability.py) and docs/RELIABILITY.md quotes it.
+(bench/reliability.py) and docs/RELIABILITY.md quotes it. Every property runs on both backends:
+a folder index (FAISS + SQLite) and one in PostgreSQL with pgvector.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rag_agent import RagIndex, SourceDocument
+from tests.conftest import BACKENDS
 
 EXAMPLES = int(os.environ.get("RAG_AGENT_PROPERTY_EXAMPLES", "300"))
 TENANTS = ["default", "acme", "globex"]
@@ -42,15 +44,19 @@ def _metadata(rng: random.Random) -> dict[str, Any]:
     return meta
 
 
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RagIndex, dict]]:
-    """60 documents over three tenants, random metadata, and the rows a reference needs."""
+@pytest.fixture(scope="module", params=BACKENDS)
+def corpus(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+           ) -> Iterator[tuple[RagIndex, dict]]:
+    """60 documents over three tenants, random metadata, and the rows a reference needs; in a
+    folder (FAISS + SQLite) and in PostgreSQL."""
     from langchain_core.embeddings import DeterministicFakeEmbedding
 
     from rag_agent.models import LangChainEmbedder
 
     rng = random.Random(13)
-    index = RagIndex.open(tmp_path_factory.mktemp("prop") / "idx", embedder=LangChainEmbedder(
+    where = (request.getfixturevalue("pg_server").database("filter_property")
+             if request.param == "postgres" else tmp_path_factory.mktemp("prop") / "idx")
+    index = RagIndex.open(where, embedder=LangChainEmbedder(
         DeterministicFakeEmbedding(size=16), model_id="fake-16"))
     for tenant in TENANTS:
         docs = []

@@ -19,8 +19,14 @@ ABOVE_INDEX = sorted(
     + list((REPO / "bench").glob("*.py")) + list((REPO / "graphs").rglob("*.py")))
 
 
-def reaches_inside(source: str) -> list[str]:
-    """Uses of a connection or of another object's private name in `source`."""
+INDEX_MODULES = sorted((REPO / "rag_agent" / "index").rglob("*.py"))
+PUBLIC_UNDERSCORED = {"_replace", "_asdict", "_fields", "_make"}
+"""namedtuple's public methods, named with an underscore so as not to clash with fields."""
+
+
+def reaches_inside(source: str, *, conn: bool = True) -> list[str]:
+    """Uses of a connection (unless `conn` is False) or of another object's private name in
+    `source`."""
     found = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("rag_agent"):
@@ -30,8 +36,9 @@ def reaches_inside(source: str) -> list[str]:
             owner = node.value
             if isinstance(owner, ast.Name) and owner.id in ("self", "cls"):
                 continue
-            private = node.attr.startswith("_") and not node.attr.startswith("__")
-            if node.attr == "conn" or private:
+            private = (node.attr.startswith("_") and not node.attr.startswith("__")
+                       and node.attr not in PUBLIC_UNDERSCORED)
+            if (conn and node.attr == "conn") or private:
                 found.append(f"line {node.lineno}: {ast.unparse(node)}")
     return found
 
@@ -49,6 +56,15 @@ def test_nothing_above_the_index_reaches_inside_it(path: Path) -> None:
     assert reaches_inside(path.read_text()) == [], (
         f"{path.relative_to(REPO)} reaches inside an object: use a public member of "
         "SearchIndex (rag_agent/index/protocol.py), adding one there if it is missing")
+
+
+@pytest.mark.parametrize("path", INDEX_MODULES, ids=lambda p: str(p.relative_to(REPO)))
+def test_no_module_of_the_index_calls_another_s_private_names(path: Path) -> None:
+    """Inside `rag_agent.index` each owner keeps its state: the connection is shared on
+    purpose, private names are not."""
+    assert reaches_inside(path.read_text(), conn=False) == [], (
+        f"{path.relative_to(REPO)} uses another object's private name: give its owner a "
+        "public member for it")
 
 
 def _members(cls: type) -> list[str]:
