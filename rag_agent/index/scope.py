@@ -45,6 +45,16 @@ class Scope:
         """No filter and no document list: every unit of the kind in the tenant."""
         return not self.filtered and self.doc_ids is None
 
+    def documents_sql(self) -> tuple[str, list[Any]]:
+        """The condition on `documents d` alone (tenant, filter, document list)."""
+        sql = f"d.tenant = ? AND {self.where}"
+        args: list[Any] = [self.tenant, *self.params]
+        if self.doc_ids is not None:
+            sql += f" AND d.doc_id IN ({','.join('?' * len(self.doc_ids))})" if self.doc_ids \
+                else " AND FALSE"
+            args += list(self.doc_ids)
+        return sql, args
+
     def sql(self) -> tuple[str, list[Any]]:
         """The WHERE condition over `units u JOIN documents d ON d.doc_id = u.doc_id`, and its
         parameters (`?` placeholders). The kind is inlined (it is one of `KINDS`), so a server

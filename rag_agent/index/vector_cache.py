@@ -102,8 +102,9 @@ class VectorCache:
                     "SELECT 1 FROM documents WHERE tenant = ? LIMIT 1",
                     (scope.tenant,)).fetchone()
                 return None if present else np.zeros(0, dtype=np.int64)
-        where, args = scope.sql()
+        # the filter is read once per document, then its units found by the (doc_id, kind) index
+        where, args = scope.documents_sql()
         ids = np.fromiter((r[0] for r in self.conn.execute(
-            f"SELECT u.id FROM units u JOIN documents d ON d.doc_id = u.doc_id WHERE {where}",
-            args)), dtype=np.int64)
+            f"SELECT u.id FROM units u WHERE u.kind = '{scope.kind}' AND u.doc_id IN "
+            f"(SELECT d.doc_id FROM documents d WHERE {where})", args)), dtype=np.int64)
         return None if len(ids) == self.collections[scope.kind].ntotal else ids

@@ -9,12 +9,14 @@ from the vectors stored there, so bytes garbled on disk never reach a search.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
 import os
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import faiss
@@ -25,6 +27,7 @@ from rag_agent.index.scope import KINDS
 __all__ = ["KINDS", "VectorCollection", "load_collections", "save_collections", "saved_generation"]
 
 SIDECAR = "vectors.json"
+LOCK = "vectors.lock"
 log = logging.getLogger(__name__)
 
 
@@ -162,12 +165,33 @@ def _atomic_write(path: Path, write: Callable[[str], object]) -> None:
     os.replace(tmp, path)
 
 
+@contextmanager
+def _save_lock(folder: Path) -> Iterator[None]:
+    """One saver at a time per folder (processes sharing an index save the same names)."""
+    fd = os.open(folder / LOCK, os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 def save_collections(folder: Path, collections: dict[str, VectorCollection], generation: int) -> None:
     """Write every collection under a generation-stamped name, then point the sidecar at it.
 
     Files are never rewritten in place: a reader holding the previous sidecar still finds the
-    files it names, or (if a later save already removed them) rebuilds from SQLite.
+    files it names, or (if a later save already removed them) rebuilds from SQLite. Savers take
+    turns (`vectors.lock`), and one holding an older generation than the files on disk already
+    hold writes nothing.
     """
+    with _save_lock(folder):
+        saved = saved_generation(folder)
+        if saved is not None and saved > generation:
+            return
+        _save(folder, collections, generation)
+
+
+def _save(folder: Path, collections: dict[str, VectorCollection], generation: int) -> None:
     sums: dict[str, str] = {}
     for kind, coll in collections.items():
         name = _file(kind, generation)
