@@ -20,7 +20,7 @@ import numpy as np
 from rag_agent.errors import RagAgentError
 from rag_agent.index import db
 from rag_agent.index.embedded import unit_texts
-from rag_agent.index.rows import text_hash, transaction, vectors_by_hash
+from rag_agent.index.rows import stored_or_embedded, text_hash, transaction
 
 if TYPE_CHECKING:
     from rag_agent.index.store import RagIndex
@@ -62,24 +62,10 @@ def _plan(index: RagIndex) -> tuple[int, list[int], list[str]]:
 
 def _vectors(index: RagIndex, texts: list[str], report: MigrationReport,
              progress: Any) -> np.ndarray:
-    hashes = [text_hash(t) for t in texts]
-    with index.lock:
-        known = vectors_by_hash(index.conn, set(hashes))
-    todo: dict[bytes, str] = {}
-    for h, t in zip(hashes, texts, strict=True):
-        if h not in known:
-            todo.setdefault(h, t)
-    report.reused_vectors = len(texts) - sum(1 for h in hashes if h in todo)
-    keys, values = list(todo), list(todo.values())
-    for i in range(0, len(values), _BATCH):
-        vecs = index.embedder.encode(values[i:i + _BATCH])
-        known.update(zip(keys[i:i + _BATCH], vecs, strict=True))
-        report.embedded += len(vecs)
-        if progress is not None:
-            progress.update(len(vecs))
-    if not hashes:
-        return np.zeros((0, index.dim), dtype=np.float32)
-    return np.stack([known[h] for h in hashes]).astype(np.float32)
+    got = stored_or_embedded(index.conn, index.lock, index.embedder, texts, index.dim,
+                             batch=_BATCH, progress=progress)
+    report.reused_vectors, report.embedded = got.reused, got.embedded
+    return got.rows
 
 
 def migrate_sentence_context(index: RagIndex, *, progress: bool = False) -> MigrationReport:

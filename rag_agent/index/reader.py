@@ -17,7 +17,7 @@ from rag_agent.index.embedded import unit_texts
 from rag_agent.index.filters import Filter, compile_filter
 from rag_agent.index.keyword import document_frequency, keyword_ids, query_words
 from rag_agent.index.records import Hit, StoredUnit
-from rag_agent.index.rows import text_hash, vectors_by_hash
+from rag_agent.index.rows import stored_or_embedded
 from rag_agent.index.scope import KINDS, Scope
 from rag_agent.index.sentences import SentenceReader
 from rag_agent.ingest.clean import has_words
@@ -159,15 +159,7 @@ class IndexReader(SentenceReader, DocumentReader):
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:
         """Vectors of `texts`: stored ones (same sentence or child text) reused, others embedded."""
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        hashes = [text_hash(t) for t in texts]
-        with self.lock:
-            known = vectors_by_hash(self.conn, set(hashes))
-        todo = sorted({t for t, h in zip(texts, hashes, strict=True) if h not in known})
-        if todo:
-            known.update(zip([text_hash(t) for t in todo], self.embedder.encode(todo), strict=True))
-        return np.stack([known[h] for h in hashes])
+        return stored_or_embedded(self.conn, self.lock, self.embedder, texts, self.dim).rows
 
     def embed_query(self, query: str, *, adapter: bool | None = None) -> np.ndarray:
         """The normalized query row (1, dim); the last few queries are remembered, so a

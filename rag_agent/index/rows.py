@@ -11,6 +11,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -27,8 +28,8 @@ if TYPE_CHECKING:
     from rag_agent.index.writer import Pending
 
 __all__ = [
-    "commit_batch", "delete_documents", "existing_hashes", "family_documents", "text_hash",
-    "transaction", "vectors_by_hash",
+    "Vectors", "commit_batch", "delete_documents", "existing_hashes", "family_documents",
+    "stored_or_embedded", "text_hash", "transaction", "vectors_by_hash",
 ]
 
 
@@ -62,6 +63,40 @@ def vectors_by_hash(conn: sqlite3.Connection, hashes: set[bytes]) -> dict[bytes,
                      "IN (SELECT min(id) FROM units WHERE text_hash IN ({keys}) GROUP BY "
                      "text_hash)", (), list(hashes))
     return {h: np.frombuffer(v, dtype=np.float32) for h, v in rows}
+
+
+@dataclass
+class Vectors:
+    """Rows for some texts, and how they were got."""
+
+    rows: np.ndarray
+    reused: int
+    """Texts whose vector the index already stored (the same embedded text)."""
+    embedded: int
+    """Distinct texts the model embedded."""
+
+
+def stored_or_embedded(conn: Any, lock: Any, embedder: Any, texts: list[str], dim: int, *,
+                       batch: int | None = None, progress: Any = None) -> Vectors:
+    """Vectors of `texts`: a stored vector of the same embedded text is reused, every other
+    distinct text embedded once (in calls of `batch` texts, each ticking `progress`)."""
+    hashes = [text_hash(t) for t in texts]
+    with lock:
+        known = vectors_by_hash(conn, set(hashes))
+    todo: dict[bytes, str] = {}
+    for h, t in zip(hashes, texts, strict=True):
+        if h not in known:
+            todo.setdefault(h, t)
+    keys, values = list(todo), list(todo.values())
+    step = batch or max(len(values), 1)
+    for i in range(0, len(values), step):
+        vecs = embedder.encode(values[i:i + step])
+        known.update(zip(keys[i:i + step], vecs, strict=True))
+        if progress is not None:
+            progress.update(len(vecs))
+    rows = (np.stack([known[h] for h in hashes]).astype(np.float32, copy=False) if hashes
+            else np.zeros((0, dim), dtype=np.float32))
+    return Vectors(rows, sum(1 for h in hashes if h not in todo), len(todo))
 
 
 def _unit_rows(p: Pending, vecs: tuple[np.ndarray, np.ndarray, np.ndarray], hasher: Any) -> list:

@@ -30,8 +30,8 @@ from rag_agent.index.rows import (
     delete_documents,
     existing_hashes,
     family_documents,
+    stored_or_embedded,
     text_hash,
-    vectors_by_hash,
 )
 from rag_agent.ingest.clean import clean_text
 from rag_agent.ingest.loaders import Skipped, SourceDocument
@@ -211,18 +211,10 @@ def _plan(
 
 def _embed(index: RagIndex, texts: list[str], report: IngestReport) -> np.ndarray:
     """Vectors for `texts`: stored ones reused, the rest embedded once in one call."""
-    hashes = [text_hash(t) for t in texts]
-    known = vectors_by_hash(index.conn, set(hashes))
-    report.reused_vectors += sum(1 for h in hashes if h in known)
-    todo: dict[bytes, str] = {}
-    for h, t in zip(hashes, texts, strict=True):
-        if h not in known:
-            todo.setdefault(h, t)
-    if todo:
-        vecs = index.embedder.encode(list(todo.values()))
-        known.update(zip(todo.keys(), vecs, strict=True))
-        report.embedded += len(todo)
-    return np.stack([known[h] for h in hashes]) if hashes else np.zeros((0, index.dim), "float32")
+    got = stored_or_embedded(index.conn, index.lock, index.embedder, texts, index.dim)
+    report.reused_vectors += got.reused
+    report.embedded += got.embedded
+    return got.rows
 
 
 def _write(index: RagIndex, pending: list[Pending], tenant: str, report: IngestReport) -> None:
