@@ -40,23 +40,29 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return work
 
 
-def _run(code: str, cwd: Path) -> str:
+def _run(code: str, cwd: Path, **extra: str) -> str:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
-           "TQDM_DISABLE": "1"}
+           "TQDM_DISABLE": "1", **extra}
     done = subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=900)
     assert done.returncode == 0, f"README block failed:\n{code}\n---\n{done.stderr[-3000:]}"
     return done.stdout
 
 
-def test_readme_python_blocks_run_as_written(workdir: Path) -> None:
+def test_readme_python_blocks_run_as_written(workdir: Path, pg_server) -> None:
     blocks = _blocks("python")
-    assert len(blocks) == 4, "a README Python block was added or removed: update this test"
-    first, structured, agent, chat = (_run(code, workdir) for code in blocks)
+    assert len(blocks) == 5, "a README Python block was added or removed: update this test"
+    url = pg_server.database("readme")
+    first, server, structured, agent, chat = (_run(code, workdir, DATABASE_URL=url)
+                                              for code in blocks)
     docs = len(list((REPO / "docs").glob("*.md")))  # what the block ingests from ./docs
     assert f"documents: {docs} added" in first
     # the top hit and its parent answer the question (ARCHITECTURE.md's storage section)
     assert "Architecture" in first and "SQLite is the source of truth" in first, first
+    # the same index in PostgreSQL: the filtered hit, the agent's answer, HNSW still giving k
+    assert server.splitlines()[0] == "Lake Baikal is the deepest lake on Earth.", server
+    assert server.splitlines()[1].startswith("Lake Baikal is the deepest lake on Earth. [1]")
+    assert server.splitlines()[-1] == "2"
     # the structured example: Apple's aliases, the latest quarter, one filter per quarter
     assert "AAPL also called: Apple, Apple Inc" in structured
     assert "'ticker': 'AAPL'" in structured and "'quarter': 'Q3'" in structured
