@@ -10,9 +10,10 @@ and the filter/tenant property test at 10,000 cases (docs/RELIABILITY.md quotes 
   acknowledgements allow.
 - rounds: two processes writing overlapping source sets at once; both must finish and every
   source must be held once, at a version one of its writers wrote.
-- cases: `tests/unit/test_filter_property.py` with that many Hypothesis cases in all, spread
-  over its three properties (filtered search = brute-force top-k, keyword search inside filter
-  and tenant, reads by id within the tenant).
+- cases: `tests/unit/test_filter_property.py` with that many Hypothesis cases per backend,
+  spread over its three properties (filtered search = brute-force top-k, keyword search inside
+  filter and tenant, reads by id within the tenant), on a folder index and on one in
+  PostgreSQL (a server it starts, tests/pgserver.py).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from rag_agent import SentenceTransformerEmbedder  # noqa: E402
 from tests.integration.chaos import chaos, concurrent_rounds  # noqa: E402
 
 PROPERTIES = 3  # the property tests in test_filter_property.py
+BACKENDS = 2  # each runs on a folder index and on one in PostgreSQL
 
 
 def main() -> int:
@@ -60,16 +62,18 @@ def main() -> int:
         tally = concurrent_rounds(Path(tmp) / "idx", args.rounds, embedder, log=log)
         result["concurrent_writers"] = {**vars(tally),
                                         "seconds": round(time.perf_counter() - started, 1)}
-    per = -(-args.cases // PROPERTIES)
+    per = -(-args.cases // PROPERTIES)  # per property and backend
     started = time.perf_counter()
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
          "--hypothesis-show-statistics", "tests/unit/test_filter_property.py"], cwd=ROOT, capture_output=True, text=True,
-        env={**os.environ, "RAG_AGENT_PROPERTY_EXAMPLES": str(per)})
+        env={**os.environ, "RAG_AGENT_PROPERTY_EXAMPLES": str(per),
+             "RAG_AGENT_REQUIRE_POSTGRES": "1"})
     counts = re.findall(r"(\d+) passing, (\d+) failing", run.stdout)
     passing, failing = (sum(int(c[i]) for c in counts) for i in (0, 1))
-    result["property"] = {"cases_asked": per * PROPERTIES, "cases_passed": passing,
+    result["property"] = {"cases_asked": per * PROPERTIES * BACKENDS, "cases_passed": passing,
                           "cases_failed": failing, "properties": PROPERTIES,
+                          "backends": BACKENDS,
                           "failed_properties": run.stdout.count("FAILED"),
                           "pytest": run.stdout.strip().splitlines()[-1],
                           "seconds": round(time.perf_counter() - started, 1)}

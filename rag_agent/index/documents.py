@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.documents import Document
 
@@ -16,34 +16,31 @@ from rag_agent.index.records import IndexStats, caller_metadata
 from rag_agent.models import encoder_name
 from rag_agent.settings import DEFAULT_TENANT
 
+if TYPE_CHECKING:
+    from rag_agent.index.store import RagIndex
+
 __all__ = ["DocumentReader"]
 
 
 class DocumentReader:
-    """What `RagIndex` answers about whole documents; it provides the connection and lock."""
+    """What one index answers about whole documents; `RagIndex` forwards its methods here.
+    It owns the catalogue cache (one per tenant, rebuilt when the generation moves)."""
 
-    conn: Any
-    lock: Any
-    docstore: Any
-    docstore_for: Any
-    embedder: Any
-    dim: int
-    config: Any
-    path: Any
-    location: str
-    _catalogues: dict[str, Catalogue]
+    def __init__(self, index: RagIndex) -> None:
+        self.index = index
+        self.catalogues: dict[str, Catalogue] = {}
 
     def titles(self, *, tenant: str = DEFAULT_TENANT) -> list[str]:
         """Distinct titles of the tenant's documents."""
-        with self.lock:
-            return [t for (t,) in self.conn.execute(
+        with self.index.lock:
+            return [t for (t,) in self.index.conn.execute(
                 "SELECT DISTINCT title FROM documents WHERE tenant = ? ORDER BY title", (tenant,))]
 
     def document_meta(self, doc_id: str, *, tenant: str = DEFAULT_TENANT) -> dict[str, Any]:
         """What a passage of the document carries for citations: its metadata with source id,
         title and tenant ({} for a document the tenant does not hold)."""
-        with self.lock:
-            row = self.conn.execute(
+        with self.index.lock:
+            row = self.index.conn.execute(
                 "SELECT source_id, title, tenant, metadata FROM documents WHERE doc_id = ? AND "
                 "tenant = ?", (doc_id, tenant)).fetchone()
         if row is None:
@@ -57,8 +54,8 @@ class DocumentReader:
         ids = list(dict.fromkeys(source_ids))
         if not ids:
             return {}
-        with self.lock:
-            rows = self.conn.execute(
+        with self.index.lock:
+            rows = self.index.conn.execute(
                 "SELECT source_id, doc_id FROM documents WHERE tenant = ? AND source_id IN "
                 f"({','.join('?' * len(ids))})", [tenant, *ids]).fetchall()
         return dict(rows)
@@ -72,14 +69,15 @@ class DocumentReader:
         ids = list(dict.fromkeys(source_ids))
         if not ids:
             return []
-        with self.lock:
-            rows = self.conn.execute(
+        with self.index.lock:
+            rows = self.index.conn.execute(
                 "SELECT doc_id, source_id, title, metadata, n_parents FROM documents WHERE "
                 f"tenant = ? AND source_id IN ({','.join('?' * len(ids))})", [tenant, *ids]
             ).fetchall()
         found = {}
+        store = self.index.docstore_for(tenant)
         for doc_id, source_id, title, meta, n_parents in rows:
-            parents = self.docstore_for(tenant).mget([f"{doc_id}:p{i}" for i in range(n_parents)])
+            parents = store.mget([f"{doc_id}:p{i}" for i in range(n_parents)])
             text = "\n\n".join(p.page_content for p in parents if p is not None)
             stored = {**json.loads(meta), "source_id": source_id, "title": title}
             found[source_id] = Document(page_content=text, id=source_id,
@@ -89,42 +87,45 @@ class DocumentReader:
     def documents_metadata(self, flt: Filter | None = None, *,
                            tenant: str = DEFAULT_TENANT) -> list[dict[str, Any]]:
         """Metadata of the tenant's documents matching `flt` (one dict per document)."""
-        where, params = compile_filter(flt, dialect=db.dialect(self.conn))
-        with self.lock:
-            rows = self.conn.execute(f"SELECT d.metadata FROM documents d WHERE d.tenant = ? "
+        where, params = compile_filter(flt, dialect=db.dialect(self.index.conn))
+        with self.index.lock:
+            rows = self.index.conn.execute(f"SELECT d.metadata FROM documents d WHERE d.tenant = ? "
                                      f"AND {where} ORDER BY d.doc_id", [tenant, *params])
             return [json.loads(r[0]) for r in rows]
 
     def count_documents(self, flt: Filter | None = None, *, tenant: str = DEFAULT_TENANT) -> int:
         """How many of the tenant's documents match `flt`."""
-        where, params = compile_filter(flt, dialect=db.dialect(self.conn))
-        with self.lock:
-            return self.conn.execute(f"SELECT count(*) FROM documents d WHERE d.tenant = ? "
+        where, params = compile_filter(flt, dialect=db.dialect(self.index.conn))
+        with self.index.lock:
+            return self.index.conn.execute(f"SELECT count(*) FROM documents d WHERE d.tenant = ? "
                                      f"AND {where}", [tenant, *params]).fetchone()[0]
 
     def catalogue(self, *, tenant: str = DEFAULT_TENANT) -> Catalogue:
         """The tenant's metadata catalogue as of now (rebuilt only when the index changed)."""
-        with self.lock:
-            generation = db.get_meta(self.conn, "generation", 0)
-            cached = self._catalogues.get(tenant)
+        with self.index.lock:
+            generation = db.get_meta(self.index.conn, "generation", 0)
+            cached = self.catalogues.get(tenant)
             if cached is None or cached.generation != generation:
                 cached = build_catalogue(self.documents_metadata(tenant=tenant), tenant,
                                          generation)
-                self._catalogues[tenant] = cached
+                self.catalogues[tenant] = cached
             return cached
 
     def stats(self) -> IndexStats:
         """Counts and disk size."""
-        with self.lock:
-            kinds = dict(self.conn.execute("SELECT kind, count(*) FROM units GROUP BY kind"))
-            docs = self.conn.execute("SELECT count(*), coalesce(sum(n_parents), 0) FROM documents")
-            n_docs, n_parents = docs.fetchone()
-            tenants = dict(self.conn.execute("SELECT tenant, count(*) FROM documents GROUP BY 1"))
-            generation = db.get_meta(self.conn, "generation", 0)
-            adapter = db.get_meta(self.conn, "adapter")
-            model = db.get_meta(self.conn, "model")
-        disk = db.size_bytes(self.conn, self.path)
-        return IndexStats(self.location, self.embedder.model_id, self.dim, n_docs, n_parents,
+        index, conn = self.index, self.index.conn
+        with index.lock:
+            kinds = dict(conn.execute("SELECT kind, count(*) FROM units GROUP BY kind"))
+            n_docs, n_parents = conn.execute(
+                "SELECT count(*), CAST(coalesce(sum(n_parents), 0) AS BIGINT) FROM documents"
+            ).fetchone()
+            tenants = dict(conn.execute("SELECT tenant, count(*) FROM documents GROUP BY 1"))
+            generation = db.get_meta(conn, "generation", 0)
+            adapter = db.get_meta(conn, "adapter")
+            model = db.get_meta(conn, "model")
+        disk = db.size_bytes(conn, index.path)
+        return IndexStats(index.location, index.embedder.model_id, index.dim, n_docs, n_parents,
                           kinds.get("child", 0), kinds.get("sentence", 0),
                           kinds.get("summary", 0), tenants, disk, generation,
-                          self.config.sentence_context, encoder_name(self.embedder), adapter, model)
+                          index.config.sentence_context, encoder_name(index.embedder), adapter,
+                          model)

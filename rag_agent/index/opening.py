@@ -22,7 +22,8 @@ from rag_agent.index.db import DB_FILE
 from rag_agent.models import MODEL_CARD, Embedder, make_embedder, named_encoder
 from rag_agent.settings import IndexConfig
 
-__all__ = ["card_record", "connect_index", "open_embedder", "settle", "unreadable"]
+__all__ = ["card_record", "connect_index", "open_embedder", "open_folder", "settle",
+           "unreadable"]
 
 
 def unreadable(folder: Path, exc: sqlite3.DatabaseError) -> Exception:
@@ -123,3 +124,20 @@ def settle(folder: Path | str, conn: Any, embedder: Any, encoder: str | None,
     batching = config or stored
     config = IndexConfig.from_stored(stored_split, **batching.batching())
     return emb, config, int(db.get_meta(conn, "dim"))
+
+
+def open_folder(cls: Any, folder: Path, *, embedder: Any, config: IndexConfig | None,
+                summarizer: Any, create: bool, encoder: str | None,
+                read_only: bool | None) -> Any:
+    """The `RagIndex` (class `cls`) in `folder`; see `RagIndex.open`."""
+    conn, read_only = connect_index(folder, create=create, read_only=read_only)
+    try:
+        emb, config, dim = settle(folder, conn, embedder, encoder, config, read_only=read_only)
+        return cls(folder, conn, emb, config, dim, summarizer, encoder, embedder is None,
+                   read_only)
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise unreadable(folder, exc) from exc
+    except BaseException:
+        conn.close()
+        raise

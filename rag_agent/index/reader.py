@@ -5,46 +5,37 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from rag_agent.errors import ConfigError
 from rag_agent.index import db
-from rag_agent.index.catalogue import Catalogue
-from rag_agent.index.documents import DocumentReader
 from rag_agent.index.embedded import unit_texts
 from rag_agent.index.filters import Filter, compile_filter
 from rag_agent.index.keyword import document_frequency, keyword_ids, query_words
 from rag_agent.index.records import Hit, StoredUnit
 from rag_agent.index.rows import stored_or_embedded
 from rag_agent.index.scope import KINDS, Scope
-from rag_agent.index.sentences import SentenceReader
 from rag_agent.ingest.clean import has_words
 from rag_agent.models import encode_query
 from rag_agent.settings import DEFAULT_TENANT
 
+if TYPE_CHECKING:
+    from rag_agent.index.store import RagIndex
+
 __all__ = ["IndexReader"]
 
 
-class IndexReader(SentenceReader, DocumentReader):
-    """Search and read-back methods; `RagIndex` provides the connection and collections."""
+class IndexReader:
+    """Searches of one index's units and reads back by id; `RagIndex` forwards its methods
+    here. It owns the memory of recent query vectors; the connection, vectors and model are
+    the index's."""
 
-    conn: Any
-    lock: Any
-    vectors: Any
-    docstore: Any
-    embedder: Any
-    dim: int
-    config: Any
-    path: Any
-    location: str
-    _queries: dict[str, np.ndarray]
-    _catalogues: dict[str, Catalogue]
-    adapter: Any
-
-    def _sync(self) -> None:
-        raise NotImplementedError
+    def __init__(self, index: RagIndex) -> None:
+        self.index = index
+        self.queries: dict[str, np.ndarray] = {}
+        """Recent query vectors by model and text (a question is embedded once)."""
 
     def search(
         self,
@@ -66,14 +57,14 @@ class IndexReader(SentenceReader, DocumentReader):
             raise ConfigError(f"unknown unit kind {kind!r}; use one of {', '.join(KINDS)}")
         if k <= 0 or (isinstance(query, str) and not has_words(query)):
             return []
-        embedder = self.embedder
+        embedder = self.index.embedder
         vec = self.embed_query(query) if isinstance(query, str) else query
-        with self.lock:  # a search never sees a half-applied write of another thread
-            self._sync()
-            if isinstance(query, str) and self.embedder is not embedder:  # a model switch
+        with self.index.lock:  # a search never sees a half-applied write of another thread
+            self.index.refresh()
+            if isinstance(query, str) and self.index.embedder is not embedder:  # a model switch
                 vec = self.embed_query(query)
-            scope = Scope.of(kind, tenant, filter, doc_ids, db.dialect(self.conn))
-            scores, ids = self.vectors.search(vec, k, scope)
+            scope = Scope.of(kind, tenant, filter, doc_ids, db.dialect(self.index.conn))
+            scores, ids = self.index.vectors.search(vec, k, scope)
         return self._hits(kind, ids, scores)
 
     def keyword_search(
@@ -94,9 +85,9 @@ class IndexReader(SentenceReader, DocumentReader):
         """
         if kind not in KINDS:
             raise ConfigError(f"unknown unit kind {kind!r}; use one of {', '.join(KINDS)}")
-        with self.lock:
-            ranked = keyword_ids(self.conn, query, kind=kind, k=k, filter=filter, tenant=tenant,
-                                 doc_ids=doc_ids)
+        with self.index.lock:
+            ranked = keyword_ids(self.index.conn, query, kind=kind, k=k, filter=filter,
+                                 tenant=tenant, doc_ids=doc_ids)
         ids = np.array([i for i, _ in ranked], dtype=np.int64)
         return self._hits(kind, ids, np.array([s for _, s in ranked], dtype=np.float64))
 
@@ -106,10 +97,10 @@ class IndexReader(SentenceReader, DocumentReader):
         words = query_words(query)
         if not words:
             return None
-        with self.lock:
-            total = self.conn.execute("SELECT count(*) FROM documents WHERE tenant = ?",
+        with self.index.lock:
+            total = self.index.conn.execute("SELECT count(*) FROM documents WHERE tenant = ?",
                                       (tenant,)).fetchone()[0]
-            counts = [n for n in document_frequency(self.conn, words, tenant=tenant).values()
+            counts = [n for n in document_frequency(self.index.conn, words, tenant=tenant).values()
                       if n]
         if not counts or not total:
             return None
@@ -122,8 +113,8 @@ class IndexReader(SentenceReader, DocumentReader):
         ids = [int(i) for i in unit_ids]
         if not ids:
             return {}
-        with self.lock:
-            rows = self.conn.execute(
+        with self.index.lock:
+            rows = self.index.conn.execute(
                 "SELECT u.id, u.vector FROM units u JOIN documents d ON d.doc_id = u.doc_id "
                 f"WHERE d.tenant = ? AND u.id IN ({','.join('?' * len(ids))})", [tenant, *ids])
             return {i: np.frombuffer(v, dtype=np.float32) for i, v in rows}
@@ -135,8 +126,8 @@ class IndexReader(SentenceReader, DocumentReader):
         no text, and other tenants' units are left out."""
         if not unit_ids:
             return {}
-        with self.lock:
-            units = unit_texts(self.conn, self.config, self.embedder.count_tokens,
+        with self.index.lock:
+            units = unit_texts(self.index.conn, self.index.config, self.index.embedder.count_tokens,
                                unit_ids=unit_ids, tenant=tenant)
         return {u.unit_id: u.embedded for u in units if u.embedded is not None}
 
@@ -148,18 +139,19 @@ class IndexReader(SentenceReader, DocumentReader):
         sql = ("SELECT u.id, u.kind, u.doc_id, d.source_id, d.title, u.position, u.parent_id, "
                "u.child, u.text, u.vector FROM units u JOIN documents d ON d.doc_id = u.doc_id "
                "WHERE d.tenant = ?" + (" AND u.kind = ?" if kind else "") + " ORDER BY u.id")
-        with self.lock:
-            rows = self.conn.execute(sql, [tenant, *([kind] if kind else [])]).fetchall()
+        with self.index.lock:
+            rows = self.index.conn.execute(sql, [tenant, *([kind] if kind else [])]).fetchall()
         return [StoredUnit(*r[:9], np.frombuffer(r[9], dtype=np.float32)) for r in rows]
 
     def forget_queries(self) -> None:
         """Drop the remembered query vectors, so the next call embeds its query (a cold call,
         as benchmarks time it)."""
-        self._queries.clear()
+        self.queries.clear()
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:
         """Vectors of `texts`: stored ones (same sentence or child text) reused, others embedded."""
-        return stored_or_embedded(self.conn, self.lock, self.embedder, texts, self.dim).rows
+        index = self.index
+        return stored_or_embedded(index.conn, index.lock, index.embedder, texts, index.dim).rows
 
     def embed_query(self, query: str, *, adapter: bool | None = None) -> np.ndarray:
         """The normalized query row (1, dim); the last few queries are remembered, so a
@@ -167,31 +159,31 @@ class IndexReader(SentenceReader, DocumentReader):
 
         `adapter`: None maps the row with the installed query adapter if there is one, False
         never does (the model's own vector), True requires one (ConfigError without)."""
-        with self.lock:
-            self._sync()  # a model switched by another process is followed before encoding
-            embedder = self.embedder
+        with self.index.lock:
+            self.index.refresh()  # a model switched by another process is followed before encoding
+            embedder = self.index.embedder
         key = f"{embedder.model_id}\x00{query}"
-        vec = self._queries.get(key)
+        vec = self.queries.get(key)
         if vec is None:
             vec = encode_query(embedder, query)
-            self._queries[key] = vec
-            if len(self._queries) > 256:
-                self._queries.pop(next(iter(self._queries)))
+            self.queries[key] = vec
+            if len(self.queries) > 256:
+                self.queries.pop(next(iter(self.queries)))
         if adapter is False:
             return vec
-        if self.adapter is None:
+        if self.index.adapter is None:
             if adapter:
-                raise ConfigError(f"adapter=True, but index {self.location!r} has no query "
+                raise ConfigError(f"adapter=True, but index {self.index.location!r} has no query "
                                   "adapter; train one with 'rag-agent finetune --adapter "
-                                  f"--index {self.location} --pairs FILE'")
+                                  f"--index {self.index.location} --pairs FILE'")
             return vec
-        return self.adapter.apply(vec)
+        return self.index.adapter.apply(vec)
 
     def _hits(self, kind: str, ids: np.ndarray, scores: np.ndarray) -> list[Hit]:
         if len(ids) == 0:
             return []
-        with self.lock:
-            rows = self.conn.execute(
+        with self.index.lock:
+            rows = self.index.conn.execute(
                 "SELECT u.id, u.text, u.doc_id, u.position, u.parent_id, d.source_id, d.title, "
                 "d.tenant, d.metadata FROM units u JOIN documents d ON d.doc_id = u.doc_id "
                 f"WHERE u.id IN ({','.join('?' * len(ids))})", [int(i) for i in ids]).fetchall()
@@ -205,12 +197,12 @@ class IndexReader(SentenceReader, DocumentReader):
                  tenant: str = DEFAULT_TENANT) -> np.ndarray | None:
         """The normalized mean vector of the tenant's units of `kind` matching `filter` (what
         the documents are about together), or None if there are none."""
-        where, params = compile_filter(filter, dialect=db.dialect(self.conn))
-        with self.lock:
-            rows = self.conn.execute(
+        where, params = compile_filter(filter, dialect=db.dialect(self.index.conn))
+        with self.index.lock:
+            rows = self.index.conn.execute(
                 "SELECT u.vector FROM units u JOIN documents d ON d.doc_id = u.doc_id "
                 f"WHERE u.kind = ? AND d.tenant = ? AND {where}", [kind, tenant, *params])
-            total = np.zeros(self.dim, dtype=np.float64)
+            total = np.zeros(self.index.dim, dtype=np.float64)
             n = 0
             for (blob,) in rows:
                 total += np.frombuffer(blob, dtype=np.float32)

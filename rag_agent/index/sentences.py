@@ -5,33 +5,31 @@ listed or read by the sentences they hold. Unit searches are in `reader.py`."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from rag_agent.index.records import StoredSentence
 from rag_agent.settings import DEFAULT_TENANT
 
+if TYPE_CHECKING:
+    from rag_agent.index.store import RagIndex
+
 __all__ = ["SentenceReader"]
 
 
 class SentenceReader:
-    """What `RagIndex` reads at sentence level; it provides the connection, lock and
-    collections."""
+    """Sentence-level reads of one index; `RagIndex` forwards its methods here."""
 
-    conn: Any
-    lock: Any
-    vectors: Any
-
-    def _sync(self) -> None:
-        raise NotImplementedError
+    def __init__(self, index: RagIndex) -> None:
+        self.index = index
 
     def sentences(self, doc_id: str, first: int, last: int, *,
                   tenant: str = DEFAULT_TENANT) -> list[tuple[int, str]]:
         """(position, text) of a document's sentences `first..last` inclusive, in order; a
         document of another tenant reads as empty."""
-        with self.lock:
-            return self.conn.execute(
+        with self.index.lock:
+            return self.index.conn.execute(
                 "SELECT u.position, u.text FROM units u JOIN documents d ON d.doc_id = u.doc_id "
                 "WHERE u.doc_id = ? AND d.tenant = ? AND u.kind = 'sentence' AND u.position "
                 "BETWEEN ? AND ? ORDER BY u.position", (doc_id, tenant, first, last)).fetchall()
@@ -51,8 +49,8 @@ class SentenceReader:
         if parent_id is not None:
             sql += " AND u.parent_id = ?"
             args.append(parent_id)
-        with self.lock:
-            rows = self.conn.execute(sql + " ORDER BY u.position", args).fetchall()
+        with self.index.lock:
+            rows = self.index.conn.execute(sql + " ORDER BY u.position", args).fetchall()
         return [StoredSentence(p, t, np.frombuffer(v, dtype=np.float32)) for p, t, v in rows]
 
     def sentence_scores(self, query: np.ndarray, doc_ids: Sequence[str], *,
@@ -62,15 +60,15 @@ class SentenceReader:
         ids = list(dict.fromkeys(doc_ids))
         if not ids:
             return {}
-        with self.lock:
-            self._sync()
-            rows = self.conn.execute(
+        with self.index.lock:
+            self.index.refresh()
+            rows = self.index.conn.execute(
                 "SELECT u.id, u.doc_id, u.position FROM units u JOIN documents d ON d.doc_id = "
                 f"u.doc_id WHERE u.kind = 'sentence' AND d.tenant = ? AND u.doc_id IN "
                 f"({','.join('?' * len(ids))})", [tenant, *ids]).fetchall()
             if not rows:
                 return {}
-            scores, found = self.vectors.scores("sentence", query, [r[0] for r in rows])
+            scores, found = self.index.vectors.scores("sentence", query, [r[0] for r in rows])
         place = {r[0]: (r[1], r[2]) for r in rows}
         size: dict[str, int] = {}
         for doc_id, position in place.values():
@@ -89,16 +87,16 @@ class SentenceReader:
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
-        with self.lock:
-            self._sync()
-            kids = self.conn.execute(
+        with self.index.lock:
+            self.index.refresh()
+            kids = self.index.conn.execute(
                 "SELECT u.id, u.doc_id, u.position FROM units u JOIN documents d ON d.doc_id = "
                 f"u.doc_id WHERE u.kind = 'child' AND d.tenant = ? AND u.doc_id IN ({marks})",
                 [tenant, *ids]).fetchall()
             if not kids:
                 return {}
-            scores, found = self.vectors.scores("child", query, [r[0] for r in kids])
-            held = self.conn.execute(
+            scores, found = self.index.vectors.scores("child", query, [r[0] for r in kids])
+            held = self.index.conn.execute(
                 "SELECT u.doc_id, u.position, u.child FROM units u JOIN documents d ON "
                 f"d.doc_id = u.doc_id WHERE u.kind = 'sentence' AND d.tenant = ? AND u.doc_id "
                 f"IN ({marks})", [tenant, *ids]).fetchall()
@@ -116,8 +114,8 @@ class SentenceReader:
                     ) -> list[tuple[int, str, str, str]]:
         """(unit id, source id, title, text) of the tenant's children, spread over documents:
         every document's first child, then every second one, and so on (at most `limit`)."""
-        with self.lock:
-            return [(int(i), s, t, x) for i, s, t, x in self.conn.execute(
+        with self.index.lock:
+            return [(int(i), s, t, x) for i, s, t, x in self.index.conn.execute(
                 "SELECT u.id, d.source_id, d.title, u.text FROM units u JOIN documents d ON "
                 "d.doc_id = u.doc_id WHERE u.kind = 'child' AND d.tenant = ? ORDER BY "
                 "u.position, u.doc_id LIMIT ?", (tenant, 1 << 62 if limit is None else limit))]
@@ -129,8 +127,8 @@ class SentenceReader:
         ids = [int(i) for i in dict.fromkeys(sentence_ids)]
         if not ids:
             return {}
-        with self.lock:
-            rows = self.conn.execute(
+        with self.index.lock:
+            rows = self.index.conn.execute(
                 "SELECT s.id, c.vector FROM units s JOIN documents d ON d.doc_id = s.doc_id "
                 "JOIN units c ON c.doc_id = s.doc_id AND c.kind = 'child' AND c.position = "
                 f"s.child WHERE s.kind = 'sentence' AND d.tenant = ? AND s.id IN "
@@ -145,8 +143,8 @@ class SentenceReader:
         if not ids:
             return {}
         rows: dict[str, list[tuple[int, int]]] = {d: [] for d in ids}
-        with self.lock:
-            for doc_id, position, size in self.conn.execute(
+        with self.index.lock:
+            for doc_id, position, size in self.index.conn.execute(
                     "SELECT u.doc_id, u.position, length(u.text) FROM units u JOIN documents d "
                     "ON d.doc_id = u.doc_id WHERE u.kind = 'sentence' AND d.tenant = ? AND "
                     f"u.doc_id IN ({','.join('?' * len(ids))})", [tenant, *ids]):

@@ -1,39 +1,42 @@
-"""`RagIndex`: one folder holding a multi-representation index of documents.
+"""`RagIndex`: a multi-representation index of documents, in a folder or in PostgreSQL.
 
-    index = RagIndex.open("./my_index")
+    index = RagIndex.open("./my_index")             # or "postgresql://user@host/db"
     report = index.add_paths(["./docs"])            # idempotent: unchanged files cost nothing
     hits = index.search("query", kind="child", k=5, filter={"year": {"$gte": 2022}})
 
-Layout: `index.sqlite` (documents, parents, units with their vectors, meta) and one FAISS file per
-collection, named by the generation it holds (`summary-12.faiss`, `child-12.faiss`,
-`sentence-12.faiss`), plus `vectors.json` pointing at them.
+A folder holds `index.sqlite` (documents, parents, units with their vectors, meta) and one FAISS
+file per collection, named by the generation it holds (`summary-12.faiss`, `child-12.faiss`,
+`sentence-12.faiss`), plus `vectors.json` pointing at them; a database holds the same tables
+with pgvector's vectors (`index.pg`).
 """
 
 from __future__ import annotations
 
+import functools
 import os
-import sqlite3
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from langchain_core.documents import Document
 
 from rag_agent.errors import ConfigError, ReadOnlyIndexError
 from rag_agent.index import db
-from rag_agent.index.adapter import QueryAdapter, install, installed, uninstall
+from rag_agent.index.adapter import QueryAdapter, installed
 from rag_agent.index.docstore import SQLiteStringStore, TenantDocStore
-from rag_agent.index.model_switch import follow_switch, switch_model
-from rag_agent.index.opening import connect_index, settle, unreadable
+from rag_agent.index.documents import DocumentReader
+from rag_agent.index.model_ops import ModelOps
+from rag_agent.index.model_switch import follow_switch
+from rag_agent.index.opening import open_folder
 from rag_agent.index.pg.connection import is_server_url
 from rag_agent.index.reader import IndexReader
 from rag_agent.index.records import IngestReport
 from rag_agent.index.rows import delete_documents, family_documents
+from rag_agent.index.sentences import SentenceReader
 from rag_agent.index.vector_cache import VectorCache
 from rag_agent.index.vectors import VectorCollection
-from rag_agent.index.writer import ingest
+from rag_agent.index.writer import ingest, progress_bar
 from rag_agent.ingest.documents import SourceDocument
 from rag_agent.ingest.sources import from_memory, from_paths
 from rag_agent.models import Embedder
@@ -43,8 +46,56 @@ __all__ = ["RagIndex"]
 
 
 
-class RagIndex(IndexReader):
-    """Summaries, children and sentences in FAISS; documents and parents in SQLite."""
+def _forward(owner: str, method: Callable[..., Any]) -> Callable[..., Any]:
+    """`RagIndex.<name>` as the method of the reader that owns it (same signature and doc)."""
+    name = method.__name__
+
+    @functools.wraps(method)
+    def call(self: RagIndex, *args: Any, **kwargs: Any) -> Any:
+        return getattr(getattr(self, owner), name)(*args, **kwargs)
+
+    return call
+
+
+class RagIndex:
+    """Summaries, children and sentences with their vectors, documents and parents, per tenant:
+    in a folder (FAISS + SQLite) or in PostgreSQL. The facade of the index: it owns the
+    connection, the vector search, the model and the settings; reads are forwarded to the three
+    readers composed over it (units, sentences, documents), writes to `index.writer` and
+    `index.rows`."""
+
+    # ----- reads, forwarded to their owners -------------------------------------------------
+    search = _forward("_units", IndexReader.search)
+    keyword_search = _forward("_units", IndexReader.keyword_search)
+    rarest_word_share = _forward("_units", IndexReader.rarest_word_share)
+    embed_query = _forward("_units", IndexReader.embed_query)
+    embed_texts = _forward("_units", IndexReader.embed_texts)
+    forget_queries = _forward("_units", IndexReader.forget_queries)
+    centroid = _forward("_units", IndexReader.centroid)
+    unit_vectors = _forward("_units", IndexReader.unit_vectors)
+    embedded_texts = _forward("_units", IndexReader.embedded_texts)
+    units = _forward("_units", IndexReader.units)
+    sentences = _forward("_sentences", SentenceReader.sentences)
+    sentence_rows = _forward("_sentences", SentenceReader.sentence_rows)
+    sentence_scores = _forward("_sentences", SentenceReader.sentence_scores)
+    sentence_child_scores = _forward("_sentences", SentenceReader.sentence_child_scores)
+    sentence_lengths = _forward("_sentences", SentenceReader.sentence_lengths)
+    child_vectors = _forward("_sentences", SentenceReader.child_vectors)
+    child_texts = _forward("_sentences", SentenceReader.child_texts)
+    titles = _forward("_documents", DocumentReader.titles)
+    document_meta = _forward("_documents", DocumentReader.document_meta)
+    doc_ids = _forward("_documents", DocumentReader.doc_ids)
+    source_documents = _forward("_documents", DocumentReader.source_documents)
+    documents_metadata = _forward("_documents", DocumentReader.documents_metadata)
+    count_documents = _forward("_documents", DocumentReader.count_documents)
+    catalogue = _forward("_documents", DocumentReader.catalogue)
+    stats = _forward("_documents", DocumentReader.stats)
+
+    # ----- the model: migration, query adapter, switch, forwarded to their owner -------------
+    migrate = _forward("_models", ModelOps.migrate)
+    install_adapter = _forward("_models", ModelOps.install_adapter)
+    remove_adapter = _forward("_models", ModelOps.remove_adapter)
+    switch_model = _forward("_models", ModelOps.switch_model)
 
     def __init__(self, path: Path | None, conn: Any, embedder: Embedder, config: IndexConfig,
                  dim: int, summarizer: Any = None, encoder: str | None = None,
@@ -74,8 +125,10 @@ class RagIndex(IndexReader):
         """The default tenant's parents (`docstore_for` gives another tenant's)."""
         self.cache = SQLiteStringStore(conn, "cache", self.lock)
         self._closed = False
-        self._queries: dict[str, np.ndarray] = {}
-        self._catalogues: dict[str, Any] = {}
+        self._units = IndexReader(self)
+        self._sentences = SentenceReader(self)
+        self._documents = DocumentReader(self)
+        self._models = ModelOps(self)
         self.adapter: QueryAdapter | None = None
         """The installed `QueryAdapter` applied to query vectors (None: none installed)."""
         try:
@@ -143,19 +196,9 @@ class RagIndex(IndexReader):
         if vector_search != "exact":
             raise ConfigError(f"vector_search={vector_search!r}: an index in a folder searches "
                               "exactly (FAISS); HNSW is for an index in PostgreSQL")
-        folder = Path(path)
-        conn, read_only = connect_index(folder, create=create, read_only=read_only)
-        try:
-            emb, config, dim = settle(folder, conn, embedder, encoder, config,
-                                      read_only=read_only)
-            return cls(folder, conn, emb, config, dim, summarizer, encoder, embedder is None,
-                       read_only)
-        except sqlite3.DatabaseError as exc:
-            conn.close()
-            raise unreadable(folder, exc) from exc
-        except BaseException:
-            conn.close()
-            raise
+        return open_folder(cls, Path(path), embedder=embedder, config=config,
+                           summarizer=summarizer, create=create, encoder=encoder,
+                           read_only=read_only)
 
     def docstore_for(self, tenant: str) -> TenantDocStore:
         """The parents of `tenant`'s documents as a read-only LangChain `BaseStore` (an id of
@@ -164,7 +207,8 @@ class RagIndex(IndexReader):
             return self.docstore
         return TenantDocStore(self.conn, tenant, self.lock)
 
-    def _in_folder(self, what: str) -> None:
+    def ensure_folder(self, what: str) -> None:
+        """Raise `ConfigError` if this index is not in a folder (`what` needs one)."""
         if self.path is None:
             raise ConfigError(f"{what}: not available for an index in PostgreSQL "
                               f"({self.location}) yet; it needs an index folder")
@@ -232,16 +276,11 @@ class RagIndex(IndexReader):
 
     def _ingest(self, docs: Iterable[SourceDocument], tenant: str, report: IngestReport,
                 progress: bool, total: int | None, on_commit: Any) -> IngestReport:
-        bar = None
-        if progress:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=total, unit="doc", desc="ingest", dynamic_ncols=True)
         try:
-            ingest(self, docs, tenant=tenant, report=report, progress=bar, on_commit=on_commit)
+            with progress_bar(progress, total) as bar:
+                ingest(self, docs, tenant=tenant, report=report, progress=bar,
+                       on_commit=on_commit)
         finally:
-            if bar is not None:
-                bar.close()
             self.save()
         return report
 
@@ -256,55 +295,12 @@ class RagIndex(IndexReader):
         self.save()
         return removed
 
-    def migrate(self, *, progress: bool = False) -> Any:
-        """Re-embed bare sentences of an older index under their document title (contextual
-        embeddings), atomically; see `rag_agent.index.migrate`. Returns a `MigrationReport`."""
-        from rag_agent.index.migrate import migrate_sentence_context
-
-        self.ensure_writable()
-        self._in_folder("migrating sentence vectors")
-        return migrate_sentence_context(self, progress=progress)
-
-    def install_adapter(self, adapter: QueryAdapter) -> None:
-        """Make `adapter` (a `QueryAdapter` for this index's model) map every query vector
-        from now on, in this process and in every process that opens the index later; a crash
-        mid-way leaves the old adapter (or none) in use (`index.adapter.install`)."""
-        self.ensure_writable()
-        self._in_folder("a query adapter")
-        if adapter.model_id != self.embedder.model_id or adapter.dim != self.dim:
-            raise ConfigError(f"adapter was trained for {adapter.model_id!r} ({adapter.dim} "
-                              f"dims); this index uses {self.embedder.model_id!r} ({self.dim})")
-        with self.lock:
-            install(self.conn, self.path, adapter)
-            self.adapter = adapter
-
-    def remove_adapter(self) -> bool:
-        """Stop mapping query vectors (the file is deleted); False if none was installed."""
-        self.ensure_writable()
-        if self.path is None:
-            return False
-        with self.lock:
-            removed = uninstall(self.conn, self.path)
-            self.adapter = None
-            return removed
-
-    def switch_model(self, model: str | os.PathLike[str] | Embedder, *,
-                     encoder: str | None = None, record: dict | None = None,
-                     progress: bool = False) -> Any:
-        """Re-embed every unit with `model` (a local sentence-transformers folder, run by
-        `encoder`, default this index's; or an `Embedder`) and make it the index's model in one
-        commit; a process killed before it leaves the old model in use, and running the switch
-        again resumes it. See `rag_agent.index.model_switch`; returns a `SwitchReport`."""
-        self.ensure_writable()
-        self._in_folder("switching the embedding model")
-        return switch_model(self, model, encoder=encoder, record=record, progress=progress)
-
     def adopt_model(self, embedder: Embedder) -> None:
         """Use `embedder` from now on (called by a committed switch, under the lock): vectors
         reloaded, queries and adapter forgotten."""
         with self.lock:
             self.embedder = embedder
-            self._queries.clear()
+            self._units.forget_queries()
             self.adapter = installed(self.conn, self.path, embedder.model_id)
             self.vectors.load()
             self.dim = self.vectors.dim
@@ -316,7 +312,7 @@ class RagIndex(IndexReader):
     def snapshot(self, folder: str | os.PathLike[str]) -> Path:
         """Copy the index's committed state into a new folder, as an index of its own (its
         FAISS files are rebuilt from the copy on first open, with no embedding)."""
-        self._in_folder("snapshot (use pg_dump for a database)")
+        self.ensure_folder("snapshot (use pg_dump for a database)")
         with self.lock:
             return db.snapshot(self.conn, Path(folder))
 

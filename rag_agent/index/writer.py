@@ -18,6 +18,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -42,7 +43,7 @@ from rag_agent.ingest.summarize import extractive_summary
 if TYPE_CHECKING:
     from rag_agent.index.store import RagIndex
 
-__all__ = ["Pending", "content_hash", "ingest", "make_doc_id"]
+__all__ = ["Pending", "content_hash", "ingest", "make_doc_id", "progress_bar"]
 
 LOOKAHEAD_DOCS = 64
 """Documents planned (hashed, looked up, split) together."""
@@ -90,6 +91,21 @@ def _batches(docs: Iterable[SourceDocument], size: int,
             batch, chars = [], 0
     if batch:
         yield batch
+
+
+@contextmanager
+def progress_bar(shown: bool, total: int | None) -> Iterator[Any]:
+    """A documents progress bar for an ingest (None when not `shown`), closed at the end."""
+    if not shown:
+        yield None
+        return
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=total, unit="doc", desc="ingest", dynamic_ncols=True)
+    try:
+        yield bar
+    finally:
+        bar.close()
 
 
 def original_source(doc: SourceDocument) -> str:
