@@ -83,6 +83,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/fuzz_ingest.py --out bench/results/fuzz_ingest.json
 	$(BIN)/python bench/reliability.py --out bench/results/reliability.json
 	$(BIN)/python bench/checksum_cost.py --out bench/results/checksum_cost.json
+	$(BIN)/python bench/scale_bench.py --units 100000 1000000 --out bench/results/scale.json
 
 clean:
 	rm -rf $(VENV) .demo_index .pytest_cache .rag_eval
