@@ -1,0 +1,96 @@
+"""Which offline pairs to fine-tune the model on: each kind of `offline_pairs` trained on the
+same budget and scored on SciFact's train claims, a dev set (the test claims choose nothing).
+
+For each kind (ict, title, sentence) the model is fine-tuned on `--pairs` pairs made from the
+corpus alone (no labels, no LLM) in a scratch copy of the evaluation index
+(`<workdir>/scifact/ours`, built by `rag-agent eval scifact`), then the corpus's children are
+embedded with its int8 ONNX export, and documents are ranked by their best child (the routed
+parent-chunk tool's ranking, over all documents) for the 807 train claims (dev) and, for the
+record, the 300 test claims. The base model is scored the same way (its int8 export), so every
+row differs only in the weights. Nothing is re-embedded in the index itself.
+
+    .venv/bin/python bench/offline_pairs_probe.py --workdir /tmp/rag_agent_eval \
+        --out bench/results/offline_pairs_probe_scifact.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _emit import emit  # noqa: E402
+from _ranking import documents_by_best_unit  # noqa: E402
+
+from rag_agent.eval.datasets import SPECS, load_dataset, scifact_train_labels  # noqa: E402
+from rag_agent.eval.types import EvalQuery, Passage  # noqa: E402
+from rag_agent.finetune import OFFLINE_KINDS, offline_pairs, tune_model  # noqa: E402
+from rag_agent.index.store import RagIndex  # noqa: E402
+from rag_agent.models import named_encoder  # noqa: E402
+
+SPEC = SPECS["scifact"]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--workdir", type=Path, default=Path("/tmp/rag_agent_eval"))
+    ap.add_argument("--data", type=Path, default=Path("../shared/data"))
+    ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--kinds", nargs="+", choices=OFFLINE_KINDS, default=list(OFFLINE_KINDS))
+    ap.add_argument("--pairs", type=int, default=500)
+    ap.add_argument("--lr", type=float, default=5e-5)
+    args = ap.parse_args()
+    test = load_dataset("scifact", args.data).queries
+    dev = [EvalQuery(f"train-{i}", q.query, {s: 1 for s in q.source_ids})
+           for i, q in enumerate(scifact_train_labels(args.data))]
+    base_dir = args.workdir / "scifact" / "ours"
+    scratch = args.workdir / "scifact" / "ours-offline-probe"
+    shutil.rmtree(scratch, ignore_errors=True)
+    with RagIndex.open(base_dir, create=False) as base:
+        base.snapshot(scratch)
+    result: dict = {"dataset": "scifact", "metric": SPEC.headline, "ranking": "best child",
+                    "encoder": "onnx-int8", "dev": f"{len(dev)} train claims",
+                    "test": f"{len(test)} test claims",
+                    "settings": {"pairs": args.pairs, "lr": args.lr, "epochs": 1,
+                                 "negatives": 1, "batch_size": 16}}
+    with RagIndex.open(scratch, create=False) as index:
+        children = index.units("child")
+        sources = [c.source_id for c in children]
+        texts = index.embedded_texts([c.id for c in children])
+        order = [texts[c.id] for c in children]
+
+        def score(model: Path | None) -> dict:
+            t0 = time.perf_counter()
+            encoder = named_encoder("onnx-int8", model)
+            vectors = encoder.encode(order)
+            out: dict = {"seconds_embedding": round(time.perf_counter() - t0, 1)}
+            for name, queries in (("dev", dev), ("test", test)):
+                rows = encoder.encode([q.text for q in queries]) @ vectors.T
+                got = [SPEC.score(q, [Passage(k, "") for k in documents_by_best_unit(r, sources)],
+                                  None)[SPEC.headline] for q, r in zip(queries, rows, strict=True)]
+                out[name] = round(float(np.mean(got)), 4)
+            print(out, flush=True)
+            return out
+
+        result["base"] = score(None)
+        for kind in args.kinds:
+            pairs = offline_pairs(index, args.pairs, kind=kind)
+            run = tune_model(index, pairs=pairs, switch=False, lr=args.lr)
+            t = run.training
+            result[kind] = {"pairs": len(pairs), "seconds_training": t.seconds,
+                            "loss": [round(t.loss_first, 3), round(t.loss_last, 3)],
+                            "example": {"query": pairs[0].query, "positive": pairs[0].positive},
+                            **score(Path(run.folder))}
+    shutil.rmtree(scratch, ignore_errors=True)
+    emit(result, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
