@@ -28,6 +28,8 @@ __all__ = ["MODES", "PgVectors"]
 MODES = ("exact", "hnsw")
 EF_SEARCH = 100
 """Candidates an HNSW scan keeps (at least k; pgvector's default is 40)."""
+FEW_DOCUMENTS = 10_000
+"""Up to this many documents kept by a filter are looked up by id (see `_restriction`)."""
 HNSW_M, HNSW_EF_CONSTRUCTION = 16, 64
 """pgvector's defaults for building the graph."""
 
@@ -74,9 +76,8 @@ class PgVectors:
     def search(self, query: np.ndarray, k: int, scope: Scope) -> tuple[np.ndarray, np.ndarray]:
         """Top-k (scores, unit ids) within `scope`, best first."""
         vec = np.ascontiguousarray(query, dtype=np.float32).reshape(-1)
-        where, args = scope.sql()
-        base = ("FROM units u JOIN documents d ON d.doc_id = u.doc_id WHERE " + where)
         with self.lock:
+            base, args = self._restriction(scope)
             rows = None
             if self.mode == "hnsw" and k <= 1000:
                 rows = self._hnsw(base, args, vec, k)
@@ -86,6 +87,23 @@ class PgVectors:
                     "LIMIT ?", [vec, *args, k]).fetchall()
         return (np.array([r[1] for r in rows], dtype=np.float32),
                 np.array([r[0] for r in rows], dtype=np.int64))
+
+    def _restriction(self, scope: Scope) -> tuple[str, list[Any]]:
+        """FROM and WHERE of the units `scope` allows. A filter or a document list is first
+        resolved to the documents it keeps, when they are few: the planner cannot tell how many
+        documents a JSON filter keeps (it guesses half) and would then score every unit of the
+        kind, where reading the few it needs by (doc_id, kind) is what a selective filter wants
+        (on 100k units, a 1% filter took 411 ms by a full scan). Between the two reads another
+        writer may commit: the search then sees the documents as of the first."""
+        if not scope.everything:
+            where, args = scope.documents_sql()
+            docs = [r[0] for r in self.conn.execute(
+                f"SELECT d.doc_id FROM documents d WHERE {where} LIMIT ?",
+                [*args, FEW_DOCUMENTS + 1]).fetchall()]
+            if len(docs) <= FEW_DOCUMENTS:
+                return f"FROM units u WHERE u.kind = '{scope.kind}' AND u.doc_id = ANY(?)", [docs]
+        where, args = scope.sql()
+        return "FROM units u JOIN documents d ON d.doc_id = u.doc_id WHERE " + where, args
 
     def _hnsw(self, base: str, args: list[Any], vec: np.ndarray, k: int) -> list | None:
         """The HNSW answer, or None if it came back short while k units match."""
