@@ -131,9 +131,12 @@ def _recall(approx: list[list[int]], exact: list[list[int]]) -> float:
                           zip(approx, exact, strict=True)]))
 
 
-def measure(location: str, units: int, slice_units: int, *, server: bool) -> dict:
+def measure(location: str, units: int, slice_units: int, out: dict, save, *,
+            server: bool) -> None:
+    """Fill `out` stage by stage, calling `save()` after each so a long run that is stopped
+    keeps what it measured."""
     docs, extra = units // UNITS_PER_DOC, slice_units // UNITS_PER_DOC
-    out: dict = {"units": units}
+    out["units"] = units
     seconds = ingest(location, 0, docs)
     out["fill"] = {"seconds": round(seconds, 1), "units_per_s": round(units / seconds)}
     one = _workers(location, docs, extra, 1)
@@ -142,6 +145,7 @@ def measure(location: str, units: int, slice_units: int, *, server: bool) -> dic
                     "two_workers_units_per_s": round(slice_units / two),
                     "two_over_one": round(one / two, 2)}
     print(json.dumps(out), flush=True)
+    save()
     queries = _queries(np.random.default_rng(1))
     with RagIndex.open(location, embedder=SyntheticEmbedder()) as index:
         stats = index.stats()
@@ -152,6 +156,7 @@ def measure(location: str, units: int, slice_units: int, *, server: bool) -> dic
         exact = {name: _search(index, queries, flt) for name, flt in FILTERS.items()}
     out["exact"] = {n: {k: v for k, v in r.items() if k != "ids"} for n, r in exact.items()}
     print(json.dumps(out["exact"]), flush=True)
+    save()
     if server:
         t0 = time.perf_counter()
         with RagIndex.open(location, embedder=SyntheticEmbedder(), vector_search="hnsw") as index:
@@ -163,7 +168,7 @@ def measure(location: str, units: int, slice_units: int, *, server: bool) -> dic
                            "recall_at_10": round(_recall(r["ids"], exact[n]["ids"]), 4)}
                        for n, r in hnsw.items()}
         print(json.dumps(out["hnsw"]), flush=True)
-    return out
+        save()
 
 
 def main() -> int:
@@ -194,9 +199,10 @@ def main() -> int:
                 location = (server.database(f"scale_{units}") if backend == "postgres"
                             else str(args.workdir / f"scale_{units}"))
                 print(f"--- {backend}, {units} units", flush=True)
-                run = measure(location, units, args.slice, server=backend == "postgres")
-                result["runs"].append({"backend": backend, **run})
-                emit(result, args.out)
+                run: dict = {"backend": backend}
+                result["runs"].append(run)
+                measure(location, units, args.slice, run, lambda: emit(result, args.out),
+                        server=backend == "postgres")
                 if backend == "sqlite":
                     shutil.rmtree(location, ignore_errors=True)
     return 0
