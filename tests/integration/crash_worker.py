@@ -20,21 +20,19 @@ def main() -> None:
     index_dir, corpus, kill_in_save = sys.argv[1], sys.argv[2], int(sys.argv[3])
     if kill_in_save:
         calls = {"n": 0}
-        real_write = vectors.write_bytes
+        real_write = vectors.write_index
 
-        def dying_write(path, raw):
-            if not path.endswith(".faiss.tmp"):  # the sidecar
-                return real_write(path, raw)
+        def dying_write(path, faiss_index):
             calls["n"] += 1
             if calls["n"] == kill_in_save:
-                real_write(path, raw)
+                real_write(path, faiss_index)
                 with open(path, "r+b") as fh:  # leave a truncated file behind
                     fh.truncate(os.path.getsize(path) // 2)
                 print("KILL-IN-SAVE", flush=True)
                 os.kill(os.getpid(), signal.SIGKILL)
-            real_write(path, raw)
+            return real_write(path, faiss_index)
 
-        vectors.write_bytes = dying_write
+        vectors.write_index = dying_write
     index = RagIndex.open(index_dir, config=IndexConfig(batch_docs=2))
 
     def ack(doc_ids: list[str]) -> None:
