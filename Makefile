@@ -88,6 +88,15 @@ bench: $(STAMP)
 	$(BIN)/python bench/fuzz_ingest.py --out bench/results/fuzz_ingest.json
 	$(BIN)/python bench/reliability.py --out bench/results/reliability.json
 	$(BIN)/python bench/checksum_cost.py --out bench/results/checksum_cost.json
+	$(BIN)/python bench/large_file.py --embedder hash --distinct --sizes 1 5 10 25 50 \
+	    --out bench/results/large_file_hash.json
+	$(BIN)/python bench/large_file.py --embedder hash --distinct --as-files --sizes 1 50 \
+	    --out bench/results/large_file_hash_files.json
+	$(BIN)/python bench/large_file.py --embedder hash --distinct --backend postgres \
+	    --sizes 1 50 --out bench/results/large_file_hash_postgres.json
+	$(BIN)/python bench/large_file.py --distinct --sizes 1 5 --out bench/results/large_file_model.json
+	$(BIN)/python bench/large_file.py --distinct --sizes 10 \
+	    --out bench/results/large_file_model_10.json
 	$(BIN)/python bench/scale_bench.py --units 100000 1000000 --out bench/results/scale.json
 
 clean:
