@@ -79,7 +79,7 @@ bench: $(STAMP)
 	    --out bench/results/finetune_scifact.json
 	$(BIN)/python bench/offline_pairs_probe.py --workdir $(BENCH_WORK) \
 	    --out bench/results/offline_pairs_probe_scifact.json
-	for run in scifact:title hotpotqa:title sec10q:ict; do \
+	for run in scifact:title hotpotqa:ict sec10q:ict; do \
 	    $(BIN)/python bench/finetune_offline.py $${run%%:*} --workdir $(BENCH_WORK) \
 	    --kind $${run##*:} --out bench/results/finetune_offline_$${run%%:*}.json || exit 1; done
 	$(BIN)/python bench/cost_bench.py --dataset sec10q --out bench/results/cost_sec10q.json
