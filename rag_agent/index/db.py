@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -119,7 +120,7 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
         conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None,
                                timeout=30)
         conn.execute("PRAGMA busy_timeout=30000")  # before anything that locks: a concurrent
-        conn.execute("PRAGMA journal_mode=WAL")    # opener may be creating the same index
+        _wal(conn)                                 # opener may be creating the same index
         conn.execute("PRAGMA synchronous=FULL")
         conn.executescript(_SCHEMA)
         conn.execute(
@@ -131,6 +132,19 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     if not readonly:
         ensure_fts(conn)
     return conn
+
+
+def _wal(conn: sqlite3.Connection, attempts: int = 300) -> None:
+    """Switch to WAL. While another process switches a new database, SQLite answers "database
+    is locked" at once, without its busy handler: wait and retry (30 s at most, as busy_timeout)."""
+    for attempt in range(attempts):
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.1)
 
 
 def _has_fts(conn: sqlite3.Connection) -> bool:

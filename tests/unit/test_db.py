@@ -1,6 +1,8 @@
 """The index database: the keyword index stays in step with the units and is added to old indexes."""
 
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -79,3 +81,28 @@ def test_select_in_reads_every_key_past_one_chunk() -> None:
     rows = db.select_in(conn, "SELECT k FROM t WHERE g = ? AND k IN ({keys})", ("b",), keys, size=500)
     assert sorted(k for (k,) in rows) == list(range(1200))
     assert db.select_in(conn, "SELECT k FROM t WHERE k IN ({keys})", (), []) == []
+
+
+def test_processes_creating_the_same_new_index_at_once_all_open_it(tmp_path: Path) -> None:
+    """Switching a new database to WAL answers "database is locked" at once (no busy wait) to
+    a process racing another doing the same. The processes import first and open together on
+    a signal, so the race is not hidden behind their start-up."""
+    code = ("import sys; from pathlib import Path; from rag_agent.index import db; "
+            "print('ready', flush=True); sys.stdin.readline(); "
+            "db.connect(Path(sys.argv[1])); print('ok', flush=True)")
+    for round_ in range(8):
+        path = tmp_path / f"r{round_}" / "index.sqlite"
+        path.parent.mkdir()
+        procs = [subprocess.Popen([sys.executable, "-c", code, str(path)], text=True,
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE)
+                 for _ in range(4)]
+        for p in procs:
+            assert p.stdout is not None and p.stdout.readline().strip() == "ready"
+        for p in procs:
+            assert p.stdin is not None
+            p.stdin.write("go\n")
+            p.stdin.flush()
+        for p in procs:
+            out, err = p.communicate(timeout=120)
+            assert p.returncode == 0 and out.strip() == "ok", err
