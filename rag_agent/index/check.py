@@ -128,13 +128,20 @@ def _vectors(index: RagIndex, report: CheckReport) -> dict[str, tuple[np.ndarray
 
 
 def _keyword(conn: sqlite3.Connection, report: CheckReport, path: Path) -> None:
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    if not {db.keyword_table(kind) for kind in db.KEYWORD_KINDS} <= names:
+        report.problems.append("the keyword index is missing or of an older schema (--repair, "
+                               "or any writable open, rebuilds it without embedding)")
+        return
     try:
-        fts = [r[0] for r in conn.execute("SELECT id FROM units_fts_docsize ORDER BY id")]
-        units = [r[0] for r in conn.execute("SELECT id FROM units ORDER BY id")]
-        if fts != units:
-            report.problems.append(f"the keyword index holds {len(fts)} units, SQLite "
-                                   f"{len(units)}")
-            return
+        for kind in db.KEYWORD_KINDS:
+            table = db.keyword_table(kind)
+            fts = [r[0] for r in conn.execute(f"SELECT id FROM {table}_docsize ORDER BY id")]
+            units = [r[0] for r in conn.execute(f"SELECT id FROM {table}_text ORDER BY id")]
+            if fts != units:
+                report.problems.append(f"the {kind} keyword index holds {len(fts)} units, "
+                                       f"SQLite {len(units)}")
+                return
         # FTS5's own check re-tokenizes every unit; it is a write statement that changes
         # nothing, run on a connection of its own and rolled back (so a read-only open can too)
         if not os.access(path.parent, os.W_OK):
@@ -144,7 +151,9 @@ def _keyword(conn: sqlite3.Connection, report: CheckReport, path: Path) -> None:
         try:
             own.execute("PRAGMA busy_timeout=30000")
             own.execute("BEGIN")
-            own.execute("INSERT INTO units_fts (units_fts, rank) VALUES ('integrity-check', 1)")
+            for kind in db.KEYWORD_KINDS:
+                table = db.keyword_table(kind)
+                own.execute(f"INSERT INTO {table} ({table}, rank) VALUES ('integrity-check', 1)")
         finally:
             if own.in_transaction:
                 own.execute("ROLLBACK")
@@ -220,7 +229,7 @@ def repair_index(index: RagIndex) -> CheckReport:
                           "(SELECT doc_id FROM documents)").rowcount
         if units or kv:
             done.append(f"deleted {units} orphaned units and {kv} orphaned parents")
-        conn.execute("INSERT INTO units_fts (units_fts) VALUES ('rebuild')")
+        db.fill_keyword_index(conn)
         done.append("rebuilt the keyword index from the units' text")
         conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 "
                      "WHERE key = 'generation'")

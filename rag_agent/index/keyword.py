@@ -1,5 +1,6 @@
-"""Keyword (BM25) ranking over the FTS5 table `units_fts`, pre-filtered in the same SQL query
-(the PostgreSQL backend ranks with its full-text search instead: `index.pg.keyword`).
+"""Keyword (BM25) ranking over the FTS5 table of one unit kind (`keyword_<kind>`: each unit's
+text under its document's title), pre-filtered in the same SQL query (the PostgreSQL backend
+ranks with its full-text search instead: `index.pg.keyword`).
 
 User text never reaches FTS5 as syntax: each whitespace-separated word becomes one quoted FTS5
 string (inside quotes `NEAR`, `AND`, `*`, `:`, `-` and parentheses are plain characters, which the
@@ -17,6 +18,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from rag_agent.errors import IndexMismatchError
 from rag_agent.index import db
 from rag_agent.index.filters import Filter, compile_filter
 from rag_agent.ingest.clean import clean_text
@@ -75,11 +77,12 @@ def keyword_ids(
     match = fts_query(query)
     if match is None or k <= 0 or (doc_ids is not None and not doc_ids):
         return []
+    table = _table(conn, kind)
     where, params = compile_filter(filter)
-    sql = ("SELECT u.id, -bm25(units_fts) AS score FROM units_fts "
-           "JOIN units u ON u.id = units_fts.rowid JOIN documents d ON d.doc_id = u.doc_id "
-           f"WHERE units_fts MATCH ? AND u.kind = ? AND d.tenant = ? AND {where}")
-    args: list[Any] = [match, kind, tenant, *params]
+    sql = (f"SELECT u.id, -bm25({table}) AS score FROM {table} "
+           f"JOIN units u ON u.id = {table}.rowid JOIN documents d ON d.doc_id = u.doc_id "
+           f"WHERE {table} MATCH ? AND d.tenant = ? AND {where}")
+    args: list[Any] = [match, tenant, *params]
     if doc_ids is not None:
         sql += f" AND u.doc_id IN ({','.join('?' * len(doc_ids))})"
         args += list(doc_ids)
@@ -102,11 +105,25 @@ def document_frequency(conn: Any, words: Sequence[str], *,
         from rag_agent.index.pg.keyword import document_frequency as server_frequency
 
         return server_frequency(conn, words, tenant=tenant)
+    table = _table(conn, "child")
     out: dict[str, int] = {}
     for word in words:
         match = '"' + word.replace('"', '""') + '"'
         out[word] = conn.execute(
-            "SELECT count(DISTINCT u.doc_id) FROM units_fts JOIN units u ON u.id = "
-            "units_fts.rowid JOIN documents d ON d.doc_id = u.doc_id WHERE units_fts MATCH ? "
-            "AND u.kind = 'child' AND d.tenant = ?", (match, tenant)).fetchone()[0]
+            f"SELECT count(DISTINCT u.doc_id) FROM {table} JOIN units u ON u.id = "
+            f"{table}.rowid JOIN documents d ON d.doc_id = u.doc_id WHERE {table} MATCH ? "
+            "AND d.tenant = ?", (match, tenant)).fetchone()[0]
     return out
+
+
+def _table(conn: Any, kind: str) -> str:
+    """The keyword table of `kind`, or a clear error for an index of schema 2 opened read-only
+    (its keyword index is rebuilt on the first writable open)."""
+    table = db.keyword_table(kind)
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)).fetchone() is None:
+        raise IndexMismatchError(
+            "this index's keyword index is of an older schema (one table over every kind); "
+            "open the index once without read_only (or run "
+            "`rag-agent check --index DIR --repair`) to rebuild it from the stored text, "
+            "nothing embedded")
+    return table

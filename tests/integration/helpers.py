@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from rag_agent import RagIndex
+from rag_agent.index import db
 
 
 def assert_consistent(index: RagIndex) -> dict[str, int]:
@@ -39,11 +42,22 @@ def assert_consistent(index: RagIndex) -> dict[str, int]:
             stored = np.frombuffer(b"".join(r[1] for r in rows), "float32").reshape(len(rows), -1)
             order = np.argsort(coll.ids())
             np.testing.assert_array_equal(coll.vectors()[order], stored)
-    fts_ids = [r[0] for r in conn.execute("SELECT id FROM units_fts_docsize ORDER BY id")]
-    assert fts_ids == [r[0] for r in conn.execute("SELECT id FROM units ORDER BY id")]
-    # FTS5 re-tokenizes the content table and compares (raises on any difference)
-    conn.execute("INSERT INTO units_fts (units_fts, rank) VALUES ('integrity-check', 1)")
+    assert_keyword_in_step(conn)
     return {"documents": len(docs)}
+
+
+def assert_keyword_in_step(conn: Any) -> int:
+    """Each kind's keyword table holds exactly the units of that kind, each under its
+    document's title (FTS5 re-tokenizes the content and compares); returns the entries."""
+    total = 0
+    for kind in db.KEYWORD_KINDS:
+        table = db.keyword_table(kind)
+        fts = [r[0] for r in conn.execute(f"SELECT id FROM {table}_docsize ORDER BY id")]
+        assert fts == [r[0] for r in conn.execute(
+            "SELECT id FROM units WHERE kind = ? ORDER BY id", (kind,))], kind
+        conn.execute(f"INSERT INTO {table} ({table}, rank) VALUES ('integrity-check', 1)")
+        total += len(fts)
+    return total
 
 
 def snapshot(index: RagIndex) -> dict[str, tuple[list[int], np.ndarray]]:

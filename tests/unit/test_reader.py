@@ -8,6 +8,7 @@ import pytest
 
 from rag_agent import IndexConfig, RagIndex, SourceDocument
 from rag_agent.errors import ConfigError
+from tests.integration.helpers import assert_keyword_in_step
 
 
 def _doc(source: str, text: str, **meta: object) -> SourceDocument:
@@ -92,7 +93,7 @@ def test_replaced_and_deleted_text_is_no_longer_found(tmp_path: Path, fake_embed
         assert ix.keyword_search("unicornfish kelp", kind="sentence") == []
         assert [h.source_id for h in ix.keyword_search("nothing", kind="child")] == ["b"]
         n_units = ix.conn.execute("SELECT count(*) FROM units").fetchone()[0]
-        assert ix.conn.execute("SELECT count(*) FROM units_fts_docsize").fetchone()[0] == n_units
+        assert assert_keyword_in_step(ix.conn) == n_units
 
 
 def test_unit_vectors_are_the_stored_ones(index: RagIndex) -> None:

@@ -5,7 +5,9 @@ dropped) each become a `phraseto_tsquery('english', word)`, OR-ed, so user text 
 syntax and "XJ-9042" stays one phrase. Units are ranked by `ts_rank` over the generated
 `tsvector` column (GIN-indexed), pre-filtered in the same query. `ts_rank` weighs how often the
 words occur, not how rare they are (no IDF), so keyword scores differ from the embedded
-backend's BM25; rankings that fuse them count ranks, and dense scores are the same on both.
+backend's BM25, and the `tsvector` holds the unit text only, where the embedded backend also
+indexes the document title; rankings that fuse them count ranks, and dense scores are the same
+on both.
 """
 
 from __future__ import annotations
