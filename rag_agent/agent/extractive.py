@@ -9,8 +9,10 @@ when the passage is a window, a parent, a region or a summary of the index). The
 - comparison: one line per target, from that target's passages only, and never a passage or a
   sentence already used for another target.
 
-Sentences too short to say anything ("Yeah.", "Okay, so."), table rows, code and headings are
-never picked, and a sentence that nearly repeats one already picked is skipped.
+Sentences too short to say anything ("Yeah.", "Okay, so."), table rows, code, headings and
+unfinished sentences (a lead-in ending in ":", a list item ending in ";") are never picked, and a
+sentence that nearly repeats one already picked is skipped. Citations are numbered in the order
+the answer first uses them ([1], [2], ...), whatever the passages' places in the context.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from rag_agent.settings import DEFAULT_TENANT
 _SPEAKER = re.compile(r"^[\w .'’-]{1,40}:\s+")
 """A transcript's "Speaker: " prefix, which does not count as words of the sentence."""
 
-__all__ = ["Candidate", "candidates", "extractive_answer"]
+__all__ = ["Candidate", "ExtractiveAnswer", "candidates", "extractive_answer"]
 
 NEAR_DUPLICATE = 0.92
 """Cosine above which a sentence repeats one already picked."""
@@ -44,7 +46,10 @@ DIVERSITY = 0.3
 _STOP = frozenset("the and for of in on at to a an q1 q2 q3 q4".split())
 FACT_MARGIN = 0.4
 """A fact answer keeps a further sentence only within this cosine of the best one."""
-_CITE = "[{n}]"
+_MARK = "\x00{n}\x00"
+"""A citation while the answer is composed (no source text holds it), numbered at the end."""
+_MARKED = re.compile("\x00(\\d+)\x00")
+_UNFINISHED = (":", ";")
 
 
 @dataclass(frozen=True)
@@ -60,8 +65,18 @@ class Candidate:
     vector: np.ndarray
 
 
+@dataclass(frozen=True)
+class ExtractiveAnswer:
+    """An offline answer and the passages it cites."""
+
+    text: str
+    """The answer; its citations are [1], [2], ... in the order it first uses them."""
+    cited: tuple[int, ...]
+    """The cited passages' own numbers: `cited[i - 1]` is the passage the answer calls [i]."""
+
+
 def _usable(text: str) -> bool:
-    return is_prose(_SPEAKER.sub("", text))
+    return is_prose(_SPEAKER.sub("", text)) and not text.rstrip().endswith(_UNFINISHED)
 
 
 def _stored(index: SearchIndex, doc: Document) -> list[tuple[str, np.ndarray]] | None:
@@ -135,7 +150,7 @@ def _pick(pool: list[Candidate], scores: np.ndarray, count: int,
 
 
 def _line(chosen: list[Candidate]) -> str:
-    return " ".join(f"{strip_list_marker(c.text)} {_CITE.format(n=c.n)}" for c in chosen)
+    return " ".join(f"{strip_list_marker(c.text)} {_MARK.format(n=c.n)}" for c in chosen)
 
 
 def extractive_answer(
@@ -147,8 +162,8 @@ def extractive_answer(
     sentences: int = 4,
     targets: list[str] | None = None,
     adapter: bool | None = None,
-) -> str:
-    """An answer made of the passages' sentences, each cited as [n] (see the module docstring).
+) -> ExtractiveAnswer:
+    """An answer made of the passages' sentences, each cited (see the module docstring).
 
     Args:
         passages: numbered passages, best first (a comparison's carry `metadata["target"]`).
@@ -158,6 +173,20 @@ def extractive_answer(
         targets: the comparison's targets, in the order their lines are written.
         adapter: the query adapter choice of the search (`RagIndex.embed_query`).
     """
+    return _numbered(_compose(question, passages, index, shape=shape, sentences=sentences,
+                              targets=targets, adapter=adapter))
+
+
+def _numbered(text: str) -> ExtractiveAnswer:
+    """Marks replaced by [1], [2], ... in order of first use."""
+    cited = tuple(dict.fromkeys(int(n) for n in _MARKED.findall(text)))
+    new = {n: i + 1 for i, n in enumerate(cited)}
+    return ExtractiveAnswer(_MARKED.sub(lambda m: f"[{new[int(m[1])]}]", text), cited)
+
+
+def _compose(question: str, passages: list[tuple[int, Document]], index: SearchIndex, *,
+             shape: str, sentences: int, targets: list[str] | None,
+             adapter: bool | None) -> str:
     pool = candidates(index, passages)
     if not pool:
         return "No passage in the index matches this question."

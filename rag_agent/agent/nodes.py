@@ -19,6 +19,7 @@ from rag_agent.agent.state import State
 from rag_agent.agent.synthesize import (
     best_score,
     citations_for,
+    citations_in_order,
     cited_numbers,
     format_context,
     merge_evidence,
@@ -270,13 +271,13 @@ class AgentNodes(CompareNodes):
                                  notes=notes, passages=docs)
             notes.append(f"llm answer unusable ({why or 'empty'}); extractive answer used")
         shape = state.get("shape") or question_shape(state["question"], task)
-        answer = extractive_answer(state["question"], passages, self.index,
-                                   shape="comparison" if per_target else
-                                   ("fact" if shape == "comparison" else shape),
-                                   sentences=ctx.answer_sentences,
-                                   targets=targets if per_target else None,
-                                   adapter=ctx.adapter)
-        return _answered(answer, citations_for(unique, cited_numbers(answer, unique)),
+        offline = extractive_answer(state["question"], passages, self.index,
+                                    shape="comparison" if per_target else
+                                    ("fact" if shape == "comparison" else shape),
+                                    sentences=ctx.answer_sentences,
+                                    targets=targets if per_target else None,
+                                    adapter=ctx.adapter)
+        return _answered(offline.text, citations_in_order(unique, offline.cited),
                          notes=notes, passages=docs)
 
 

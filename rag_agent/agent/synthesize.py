@@ -4,6 +4,7 @@ merge of a comparison's per-target evidence (the extractive answer is in `extrac
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from itertools import zip_longest
 
 from langchain_core.documents import Document
@@ -11,7 +12,8 @@ from langchain_core.documents import Document
 from rag_agent.agent.state import Citation, Evidence
 from rag_agent.retrieval.budget import fit_budget
 
-__all__ = ["best_score", "cited_numbers", "citations_for", "format_context", "merge_evidence",
+__all__ = ["best_score", "cited_numbers", "citations_for", "citations_in_order",
+           "format_context", "merge_evidence",
            "number_passages", "unique_passages"]
 
 
@@ -51,6 +53,17 @@ def citations_for(passages: list[tuple[int, Document]], numbers: set[int]) -> li
                  passage=d.page_content)
         for n, d in passages if n in numbers
     ]
+
+
+def citations_in_order(passages: list[tuple[int, Document]],
+                       cited: Sequence[int]) -> list[Citation]:
+    """Citations [1], [2], ... of the passages numbered `cited[0]`, `cited[1]`, ... (an
+    answer that numbers its sources in the order it uses them)."""
+    by_n = dict(passages)
+    return [Citation(n=i + 1, source_id=str(by_n[n].metadata.get("source_id", "")),
+                     doc_id=str(by_n[n].metadata.get("doc_id", "")),
+                     title=str(by_n[n].metadata.get("title", "")), passage=by_n[n].page_content)
+            for i, n in enumerate(cited)]
 
 
 def cited_numbers(answer: str, passages: list[tuple[int, Document]]) -> set[int]:

@@ -42,7 +42,7 @@ def test_fact_answer_puts_the_answering_sentence_first_and_cites_it() -> None:
                              "The harbour froze in 1902 and ships waited outside.",
                              "Yeah.", "| table | row |"]})
     answer = extractive_answer("When did the harbour freeze? froze", [(1, _window("a", 0, 3))],
-                               index, sentences=3)
+                               index, sentences=3).text
     assert answer.startswith("The harbour froze in 1902 and ships waited outside. [1]")
     assert "Yeah" not in answer and "|" not in answer
 
@@ -56,7 +56,7 @@ def test_each_comparison_target_gets_its_own_evidence() -> None:
     })
     passages = [(1, _window("a", 0, 1, "Avalon")), (2, _window("b", 0, 1, "Brightwater"))]
     answer = extractive_answer("Compare the climate of Avalon and Brightwater", passages, index,
-                               shape="comparison", targets=["Avalon", "Brightwater"])
+                               shape="comparison", targets=["Avalon", "Brightwater"]).text
     first, second = answer.splitlines()
     assert first.startswith("Avalon: The climate of Avalon is mild")
     assert second.startswith("Brightwater: The climate of Brightwater is a hot desert")
@@ -67,7 +67,7 @@ def test_a_target_without_passages_says_so_instead_of_borrowing() -> None:
     index = FakeIndex({"a": ["The climate of Avalon is mild with a lot of rain."]})
     answer = extractive_answer("Compare Avalon and Brightwater", [(1, _window("a", 0, 0,
                                                                               "Avalon"))],
-                               index, shape="comparison", targets=["Avalon", "Brightwater"])
+                               index, shape="comparison", targets=["Avalon", "Brightwater"]).text
     assert answer.splitlines()[1] == ("Brightwater: no passage of its own in the index answers "
                                       "this.")
 
@@ -78,7 +78,7 @@ def test_summaries_keep_reading_order() -> None:
                              "The harbour froze in the winter of 1902 for six weeks."]})
     answer = extractive_answer("Summarize the discussion about the railway and salt",
                                [(1, _window("a", 0, 2))], index, shape="topic_summary",
-                               sentences=2)
+                               sentences=2).text
     lines = answer.splitlines()
     assert lines == ["- The railway reached the town in 1881 and grew it. [1]",
                      "- Salt from the desert went out on the railway every week. [1]"]
@@ -92,8 +92,37 @@ def test_a_summary_of_several_documents_says_which_document_says_what() -> None:
                 (2, Document(page_content="The desert has salt flats.",
                              metadata={**summary, "doc_id": "b", "title": "Brightwater"}))]
     answer = extractive_answer("Summarize the collection.", passages, index,
-                               shape="whole_summary")
+                               shape="whole_summary").text
     assert answer.splitlines() == ["- Avalon: The harbour froze in 1902. [1]",
                                    "- Brightwater: The desert has salt flats. [2]"]
-    one = extractive_answer("Summarize it.", passages[:1], index, shape="whole_summary")
+    one = extractive_answer("Summarize it.", passages[:1], index, shape="whole_summary").text
     assert one == "- The harbour froze in 1902. [1]"  # one document: no title to tell apart
+
+
+def test_unfinished_sentences_are_never_picked() -> None:
+    """A lead-in ending in ":" and a list item ending in ";" are parts of a longer statement;
+    on their own they read as a jumble, however well they match."""
+    index = FakeIndex({"a": ["The harbour froze in these winters:",
+                             "- the harbour froze in 1902;",
+                             "The harbour froze again in 1911 and ships waited outside."]})
+    answer = extractive_answer("When did the harbour freeze? froze", [(1, _window("a", 0, 2))],
+                               index, sentences=3)
+    assert answer.text == "The harbour froze again in 1911 and ships waited outside. [1]"
+    assert answer.cited == (1,)
+
+
+def test_citations_are_numbered_in_the_order_the_answer_uses_them() -> None:
+    """The comparison's first line cites the third passage of the context: it becomes [1], and
+    a bracketed number inside a quoted sentence is left as it is."""
+    index = FakeIndex({"a": ["Avalon has rain all year [3]."],
+                       "b": ["Brightwater is a desert with salt flats."],
+                       "c": ["The climate of Avalon is mild with a lot of rain."]})
+    passages = [(1, _window("b", 0, 0, "Brightwater")), (2, _window("a", 0, 0, "Avalon")),
+                (3, _window("c", 0, 0, "Avalon"))]
+    answer = extractive_answer("Compare the climate of Avalon and Brightwater", passages, index,
+                               shape="comparison", targets=["Avalon", "Brightwater"])
+    assert answer.text.splitlines() == [
+        "Avalon: The climate of Avalon is mild with a lot of rain. [1] "
+        "Avalon has rain all year [3]. [2]",
+        "Brightwater: Brightwater is a desert with salt flats. [3]"]
+    assert answer.cited == (3, 2, 1)
