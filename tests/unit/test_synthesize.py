@@ -1,6 +1,6 @@
 from langchain_core.documents import Document
 
-from rag_agent.agent.synthesize import merge_evidence
+from rag_agent.agent.synthesize import citations_in_order, merge_evidence
 
 
 def _doc(id_: str, text: str = "", **meta) -> Document:
@@ -27,3 +27,12 @@ def test_targets_share_the_budget_and_k() -> None:
     b = {"target": "B", "order": 1, "documents": [_doc("b1", "y" * 900), _doc("b2", "y" * 900)]}
     assert [d.id for d in merge_evidence([a, b], 2000, 8)] == ["a1", "b1"]
     assert [d.id for d in merge_evidence([a, b], None, 2)] == ["a1", "b1"]
+
+
+def test_citations_in_order_renumber_the_cited_passages_from_one() -> None:
+    passages = [(1, _doc("p1", source_id="a.md", title="A")),
+                (2, _doc("p2", source_id="b.md", title="B")),
+                (3, _doc("p3", source_id="c.md", title="C"))]
+    cited = citations_in_order(passages, (3, 1))
+    assert [(c["n"], c["title"], c["passage"]) for c in cited] == [
+        (1, "C", "text of p3"), (2, "A", "text of p1")]  # p2 is not cited: no citation
