@@ -63,6 +63,9 @@ bench: $(STAMP)
 	    --out bench/results/policy_$$set.json || exit 1; done
 	$(BIN)/python bench/fusion_probe.py scifact --workdir $(BENCH_WORK) \
 	    --out bench/results/fusion_scifact.json
+	for set in sec10q hotpotqa qmsum; do \
+	    $(BIN)/python bench/fact_budget_probe.py $$set --workdir $(BENCH_WORK) \
+	    --shares 1 2 3 4 --out bench/results/fact_budget_$$set.json || exit 1; done
 	$(BIN)/python bench/encoder_quality.py --workdir $(BENCH_WORK) \
 	    --out bench/results/encoder_quality_scifact.json
 	for set in scifact sec10q hotpotqa; do \

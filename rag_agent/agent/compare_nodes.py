@@ -100,7 +100,8 @@ class CompareNodes:
         budget = share_budget(ctx.budget_chars, len(task["names"]))
         region = max(200, budget // rule.region_share) if budget else PASSAGE_CHARS
         # twice k: passages another target claims are dropped when the evidence is merged
-        docs = self._fused(ctx, rule, region_chars=region, k=2 * ctx.k).invoke(query, filter=flt)
+        docs = self._fused(ctx, rule, region_chars=region, region_budget=None,
+                           k=2 * ctx.k).invoke(query, filter=flt)
         docs = [Document(page_content=d.page_content, id=d.id,
                          metadata={**d.metadata, "target": target["name"]}) for d in docs]
         return {"evidence": [{"target": target["name"], "order": task["order"],

@@ -99,7 +99,8 @@ class AgentNodes(CompareNodes):
     def _fused(self, ctx: Context, rule: Rule, **overrides: Any) -> FusedRetriever:
         opts = {"index": self.index, "k": ctx.k, "tenant": ctx.tenant, "hybrid": ctx.hybrid,
                 "adapter": ctx.adapter, "signals": rule.signals, "keyword": rule.keyword,
-                "region_chars": _region_chars(ctx, rule),
+                "region_chars": _region_chars(ctx, rule), "region_budget": ctx.budget_chars,
+                "region_share": rule.region_share,
                 "regions_per_doc": rule.regions_per_doc, "child_context": rule.child_context,
                 **overrides}
         return FusedRetriever(**opts)

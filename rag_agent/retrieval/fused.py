@@ -99,7 +99,14 @@ class FusedRetriever(IndexRetriever):
     passage: Literal["region", "parent"] = "region"
     """Dense regions of matching sentences, or the parent of the best child."""
     region_chars: int = 1500
-    """Characters of each region."""
+    """Characters of each region (when `region_budget` is None)."""
+    region_budget: int | None = None
+    """Characters the regions share (the context budget). When set, each region gets
+    `region_budget // min(region_share, documents ranked x regions_per_doc)`: a question
+    scoped to one document gets one region as long as the budget, one over many documents a
+    share for each of the best."""
+    region_share: int = 1
+    """Regions the budget is cut into at most (see `region_budget`)."""
     regions_per_doc: int = 1
     """Most passages taken from one document."""
     child_context: bool = True
@@ -122,7 +129,8 @@ class FusedRetriever(IndexRetriever):
         if self.passage == "parent":
             per_doc = self._parents([d for d, _, _ in docs], vec, tenant)
         else:
-            per_doc = self._regions([d for d, _, _ in docs], query, vec, tenant)
+            per_doc = self._regions([d for d, _, _ in docs], query, vec, tenant,
+                                    self._region_size(len(docs)))
         out: list[Document] = []
         for round_ in range(self.regions_per_doc):
             out += [p[round_] for p in per_doc if len(p) > round_]
@@ -130,6 +138,13 @@ class FusedRetriever(IndexRetriever):
             doc.metadata["fused"] = fused.get(doc.metadata.get("doc_id"))
             doc.metadata["ranked_by"] = "+".join(signals)
         return out[:k]
+
+    def _region_size(self, documents: int) -> int:
+        """Characters of each region when `documents` documents give passages."""
+        if self.region_budget is None:
+            return self.region_chars
+        pieces = max(1, min(self.region_share, documents * self.regions_per_doc))
+        return max(200, self.region_budget // pieces)
 
     def uses_keyword(self, query: str, tenant: str) -> bool:
         """Whether the children's BM25 ranking joins for this query (see `keyword`)."""
@@ -166,8 +181,8 @@ class FusedRetriever(IndexRetriever):
             out.append(docs)
         return out
 
-    def _regions(self, doc_ids: list[str], query: str, vec: Any,
-                 tenant: str) -> list[list[Document]]:
+    def _regions(self, doc_ids: list[str], query: str, vec: Any, tenant: str,
+                 region_chars: int) -> list[list[Document]]:
         """Per document, its densest regions of matching sentences, best first.
 
         Every sentence of the documents is scored against the question in one exact pass
@@ -202,7 +217,7 @@ class FusedRetriever(IndexRetriever):
                     if position < len(scores):
                         scores[position] += KEYWORD_WEIGHT * value / top
             regions = dense_regions(scores, sizes.tolist(),
-                                    self.region_chars * self.regions_per_doc,
+                                    region_chars * self.regions_per_doc,
                                     max_regions=self.regions_per_doc)
             out.append([self._region_document(d, r, scores, cosine, tenant) for r in regions])
         return out
