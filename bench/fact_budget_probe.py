@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from rag_agent.agent import extractive
 from rag_agent.agent.graph import build_agent
 from rag_agent.agent.policy import POLICY
 from rag_agent.eval.datasets import SPECS, load_dataset
@@ -74,8 +75,12 @@ def main() -> int:
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/rag_agent_eval"))
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
     ap.add_argument("--shares", type=int, nargs="+", default=[1, 2, 3])
+    ap.add_argument("--fact-margin", type=float, default=None,
+                    help="the offline fact answer's FACT_MARGIN (default: the module's)")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
+    if args.fact_margin is not None:
+        extractive.FACT_MARGIN = args.fact_margin
     spec = SPECS[args.dataset]
     data = load_dataset(args.dataset, args.data)
     index = RagIndex.open(args.workdir / args.dataset / "ours", create=False)
@@ -125,7 +130,7 @@ def main() -> int:
         print(f"region_share={share}: " + " ".join(f"{m}={v}" for m, v in row.items()),
               flush=True)
     result = {"dataset": args.dataset, "context": "Context() defaults: 4,000 characters, 8 "
-              "passages", "candidates": table}
+              "passages", "fact_margin": extractive.FACT_MARGIN, "candidates": table}
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, indent=1) + "\n")
