@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rag_agent.index import db
+from rag_agent.index import db, keyword_tables
 from rag_agent.index.db import DB_FILE
 from rag_agent.index.vectors import KINDS, load_collections, saved_generation
 
@@ -129,13 +129,13 @@ def _vectors(index: RagIndex, report: CheckReport) -> dict[str, tuple[np.ndarray
 
 def _keyword(conn: sqlite3.Connection, report: CheckReport, path: Path) -> None:
     names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-    if not {db.keyword_table(kind) for kind in db.KEYWORD_KINDS} <= names:
+    if not {keyword_tables.keyword_table(kind) for kind in keyword_tables.KEYWORD_KINDS} <= names:
         report.problems.append("the keyword index is missing or of an older schema (--repair, "
                                "or any writable open, rebuilds it without embedding)")
         return
     try:
-        for kind in db.KEYWORD_KINDS:
-            table = db.keyword_table(kind)
+        for kind in keyword_tables.KEYWORD_KINDS:
+            table = keyword_tables.keyword_table(kind)
             fts = [r[0] for r in conn.execute(f"SELECT id FROM {table}_docsize ORDER BY id")]
             units = [r[0] for r in conn.execute(f"SELECT id FROM {table}_text ORDER BY id")]
             if fts != units:
@@ -151,8 +151,8 @@ def _keyword(conn: sqlite3.Connection, report: CheckReport, path: Path) -> None:
         try:
             own.execute("PRAGMA busy_timeout=30000")
             own.execute("BEGIN")
-            for kind in db.KEYWORD_KINDS:
-                table = db.keyword_table(kind)
+            for kind in keyword_tables.KEYWORD_KINDS:
+                table = keyword_tables.keyword_table(kind)
                 own.execute(f"INSERT INTO {table} ({table}, rank) VALUES ('integrity-check', 1)")
         finally:
             if own.in_transaction:
@@ -229,7 +229,7 @@ def repair_index(index: RagIndex) -> CheckReport:
                           "(SELECT doc_id FROM documents)").rowcount
         if units or kv:
             done.append(f"deleted {units} orphaned units and {kv} orphaned parents")
-        db.fill_keyword_index(conn)
+        keyword_tables.fill_keyword_index(conn)
         done.append("rebuilt the keyword index from the units' text")
         conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 "
                      "WHERE key = 'generation'")

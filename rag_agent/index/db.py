@@ -5,10 +5,10 @@ vector (as float32 bytes) are written in one transaction per batch, so a process
 moment leaves the last committed state. The FAISS files are a cache of the vectors, tagged with
 the generation they were saved at and rebuilt from here when they are stale.
 
-The keyword index is one FTS5 external-content table per unit kind (`keyword_<kind>`), over the
-units' text under their document's title, kept in sync by triggers, so every unit write and its
-keyword entry share one transaction; an index of schema 2 (one table over all kinds, text alone)
-gets it on its first writable open, nothing embedded. `staged_vectors` holds vectors of a model
+The keyword index (`index.keyword_tables`: one FTS5 table per unit kind, kept in sync by
+triggers inside every unit write's transaction) is made here when an index is opened writable
+without it; an index of schema 2 (one table over all kinds, text alone) gets it on its first
+writable open, nothing embedded. `staged_vectors` holds vectors of a model
 switch in progress (`index.model_switch`), keyed by model and text. An index made before it
 existed gets it (filled from the stored text, nothing embedded) when first opened.
 """
@@ -28,9 +28,9 @@ from urllib.parse import quote
 import numpy as np
 
 from rag_agent.errors import ConfigError
+from rag_agent.index.keyword_tables import KEYWORD_DDL, OLD_KEYWORD, fill_keyword_index
 
-__all__ = ["DB_FILE", "KEYWORD_KINDS", "SCHEMA_VERSION", "connect", "dialect",
-           "ensure_keyword_index", "fill_keyword_index", "get_meta", "keyword_table",
+__all__ = ["DB_FILE", "SCHEMA_VERSION", "connect", "dialect", "ensure_keyword_index", "get_meta",
            "read", "select_in", "set_meta", "snapshot", "vector_param", "write"]
 
 SCHEMA_VERSION = 3
@@ -85,73 +85,6 @@ CREATE TABLE IF NOT EXISTS staged_vectors (
 );
 """
 
-KEYWORD_KINDS = ("summary", "child", "sentence")
-"""Unit kinds with a keyword index of their own (`keyword_<kind>`): BM25's document frequencies
-are then those of the units being ranked, not of every kind mixed, where each word of a child
-is also counted in its parent's sentences and summary."""
-
-
-def keyword_table(kind: str) -> str:
-    """The FTS5 table ranking units of `kind` (one of KEYWORD_KINDS)."""
-    if kind not in KEYWORD_KINDS:
-        raise ValueError(f"no keyword index for unit kind {kind!r}; one of {KEYWORD_KINDS}")
-    return f"keyword_{kind}"
-
-
-def _keyword_text(unit: str, title: str) -> str:
-    # what a unit is matched by: its document's title, then its text (the title is embedded
-    # with children and sentences too, and names what the unit is about)
-    return f"{title} || char(10) || {unit}.text"
-
-
-def _keyword_ddl() -> dict[str, str]:
-    """name -> CREATE statement of the keyword tables (FTS5 external content over one view per
-    kind) and of the triggers that keep them in step with `units` (and a document's title)
-    inside the writing transaction."""
-    ddl: dict[str, str] = {}
-    insert, delete, update, retitle = [], [], [], []
-    for kind in KEYWORD_KINDS:
-        t = keyword_table(kind)
-        ddl[f"{t}_text"] = (f"CREATE VIEW {t}_text AS SELECT u.id AS id, {_keyword_text('u', 'd.title')}"
-                   f" AS text FROM units u JOIN documents d ON d.doc_id = u.doc_id "
-                            f"WHERE u.kind = '{kind}'")
-        ddl[t] = (f"CREATE VIRTUAL TABLE {t} USING fts5(text, content='{t}_text', "
-                  "content_rowid='id', tokenize='porter unicode61')")
-        add = (f"INSERT INTO {t} (rowid, text) SELECT new.id, {_keyword_text('new', 'd.title')}"
-               f" FROM documents d WHERE d.doc_id = new.doc_id AND new.kind = '{kind}';")
-        drop = (f"INSERT INTO {t} ({t}, rowid, text) SELECT 'delete', old.id, "
-                f"{_keyword_text('old', 'd.title')} FROM documents d "
-                f"WHERE d.doc_id = old.doc_id AND old.kind = '{kind}';")
-        insert.append(add)
-        delete.append(drop)
-        update += [drop, add]
-        retitle += [f"INSERT INTO {t} ({t}, rowid, text) SELECT 'delete', u.id, "
-                    f"{_keyword_text('u', 'old.title')} FROM units u WHERE u.doc_id = old.doc_id "
-                    f"AND u.kind = '{kind}';",
-                    f"INSERT INTO {t} (rowid, text) SELECT u.id, {_keyword_text('u', 'new.title')}"
-                    f" FROM units u WHERE u.doc_id = new.doc_id AND u.kind = '{kind}';"]
-    triggers = {
-        "keyword_insert": f"AFTER INSERT ON units BEGIN {' '.join(insert)} END",
-        "keyword_delete": f"BEFORE DELETE ON units BEGIN {' '.join(delete)} END",
-        "keyword_update_old": "BEFORE UPDATE OF id, kind, doc_id, text ON units "
-                              f"BEGIN {' '.join(delete)} END",
-        "keyword_update_new": "AFTER UPDATE OF id, kind, doc_id, text ON units "
-                              f"BEGIN {' '.join(insert)} END",
-        "keyword_retitle_old": f"BEFORE UPDATE OF title ON documents BEGIN "
-                               f"{' '.join(retitle[0::2])} END",
-        "keyword_retitle_new": f"AFTER UPDATE OF title ON documents BEGIN "
-                               f"{' '.join(retitle[1::2])} END",
-    }
-    ddl.update({name: f"CREATE TRIGGER {name} {body}" for name, body in triggers.items()})
-    return ddl
-
-
-_KEYWORD_DDL = _keyword_ddl()
-_OLD_KEYWORD = {"units_fts_insert": "TRIGGER", "units_fts_delete": "TRIGGER",
-                "units_fts_update": "TRIGGER", "units_fts": "TABLE"}
-"""Schema 2's one keyword table over every kind, and its triggers, replaced on first open."""
-
-
 def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     """Open (creating if needed) the index database with durable, crash-safe settings.
 
@@ -204,15 +137,7 @@ def _wal(conn: sqlite3.Connection, attempts: int = 300) -> None:
 
 def _has_keyword_index(conn: sqlite3.Connection) -> bool:
     names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-    return set(_KEYWORD_DDL) <= names and not names & set(_OLD_KEYWORD)
-
-
-def fill_keyword_index(conn: sqlite3.Connection) -> None:
-    """Re-read every keyword table from the units' text and titles (inside the caller's write
-    transaction); nothing is embedded."""
-    for kind in KEYWORD_KINDS:
-        conn.execute(f"INSERT INTO {keyword_table(kind)} ({keyword_table(kind)}) "
-                     "VALUES ('rebuild')")
+    return set(KEYWORD_DDL) <= names and not names & set(OLD_KEYWORD)
 
 
 def ensure_keyword_index(conn: sqlite3.Connection) -> bool:
@@ -229,12 +154,12 @@ def ensure_keyword_index(conn: sqlite3.Connection) -> bool:
             return False
         # Rebuild from scratch: a stale table or trigger (e.g. one dropped by hand) must not
         # leave entries for rows deleted while it was missing.
-        for name, what in _OLD_KEYWORD.items():
+        for name, what in OLD_KEYWORD.items():
             conn.execute(f"DROP {what} IF EXISTS {name}")
-        for name, statement in _KEYWORD_DDL.items():
+        for name, statement in KEYWORD_DDL.items():
             what = statement.split()[1]
             conn.execute(f"DROP {'TABLE' if what == 'VIRTUAL' else what} IF EXISTS {name}")
-        for statement in _KEYWORD_DDL.values():
+        for statement in KEYWORD_DDL.values():
             conn.execute(statement)
         fill_keyword_index(conn)
         set_meta(conn, "schema_version", SCHEMA_VERSION)

@@ -15,11 +15,13 @@ fusion counts ranks, not scores.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from rag_agent.errors import IndexMismatchError
-from rag_agent.index import db
+from rag_agent.index import db, keyword_tables
 from rag_agent.index.filters import Filter, compile_filter
 from rag_agent.ingest.clean import clean_text
 
@@ -77,7 +79,7 @@ def keyword_ids(
     match = fts_query(query)
     if match is None or k <= 0 or (doc_ids is not None and not doc_ids):
         return []
-    table = _table(conn, kind)
+    table = keyword_tables.keyword_table(kind)
     where, params = compile_filter(filter)
     sql = (f"SELECT u.id, -bm25({table}) AS score FROM {table} "
            f"JOIN units u ON u.id = {table}.rowid JOIN documents d ON d.doc_id = u.doc_id "
@@ -87,7 +89,8 @@ def keyword_ids(
         sql += f" AND u.doc_id IN ({','.join('?' * len(doc_ids))})"
         args += list(doc_ids)
     sql += " ORDER BY score DESC, u.id LIMIT ?"
-    return [(int(i), float(s)) for i, s in conn.execute(sql, [*args, k])]
+    with _older_schema_explained():
+        return [(int(i), float(s)) for i, s in conn.execute(sql, [*args, k])]
 
 
 def query_words(text: str) -> list[str]:
@@ -105,25 +108,29 @@ def document_frequency(conn: Any, words: Sequence[str], *,
         from rag_agent.index.pg.keyword import document_frequency as server_frequency
 
         return server_frequency(conn, words, tenant=tenant)
-    table = _table(conn, "child")
+    table = keyword_tables.keyword_table("child")
     out: dict[str, int] = {}
     for word in words:
         match = '"' + word.replace('"', '""') + '"'
-        out[word] = conn.execute(
-            f"SELECT count(DISTINCT u.doc_id) FROM {table} JOIN units u ON u.id = "
-            f"{table}.rowid JOIN documents d ON d.doc_id = u.doc_id WHERE {table} MATCH ? "
-            "AND d.tenant = ?", (match, tenant)).fetchone()[0]
+        with _older_schema_explained():
+            out[word] = conn.execute(
+                f"SELECT count(DISTINCT u.doc_id) FROM {table} JOIN units u ON u.id = "
+                f"{table}.rowid JOIN documents d ON d.doc_id = u.doc_id WHERE {table} MATCH ? "
+                "AND d.tenant = ?", (match, tenant)).fetchone()[0]
     return out
 
 
-def _table(conn: Any, kind: str) -> str:
-    """The keyword table of `kind`, or a clear error for an index of schema 2 opened read-only
-    (its keyword index is rebuilt on the first writable open)."""
-    table = db.keyword_table(kind)
-    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)).fetchone() is None:
+@contextmanager
+def _older_schema_explained() -> Iterator[None]:
+    """A missing keyword table (an index of schema 2 opened read-only: its keyword index is
+    rebuilt on the first writable open) as a clear error, checked only when SQLite reports it."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        if "no such table: keyword_" not in str(exc):
+            raise
         raise IndexMismatchError(
             "this index's keyword index is of an older schema (one table over every kind); "
             "open the index once without read_only (or run "
             "`rag-agent check --index DIR --repair`) to rebuild it from the stored text, "
-            "nothing embedded")
-    return table
+            "nothing embedded") from exc

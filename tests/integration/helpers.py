@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from rag_agent import RagIndex
-from rag_agent.index import db
+from rag_agent.index import keyword_tables
 
 
 def assert_consistent(index: RagIndex) -> dict[str, int]:
@@ -50,8 +50,8 @@ def assert_keyword_in_step(conn: Any) -> int:
     """Each kind's keyword table holds exactly the units of that kind, each under its
     document's title (FTS5 re-tokenizes the content and compares); returns the entries."""
     total = 0
-    for kind in db.KEYWORD_KINDS:
-        table = db.keyword_table(kind)
+    for kind in keyword_tables.KEYWORD_KINDS:
+        table = keyword_tables.keyword_table(kind)
         fts = [r[0] for r in conn.execute(f"SELECT id FROM {table}_docsize ORDER BY id")]
         assert fts == [r[0] for r in conn.execute(
             "SELECT id FROM units WHERE kind = ? ORDER BY id", (kind,))], kind

@@ -9,7 +9,7 @@ import pytest
 
 from rag_agent import RagIndex, SourceDocument
 from rag_agent.errors import IndexMismatchError
-from rag_agent.index import db
+from rag_agent.index import db, keyword_tables
 from tests.conftest import CountingEmbedder
 from tests.integration.helpers import assert_keyword_in_step
 
@@ -46,7 +46,7 @@ def test_a_new_index_has_one_keyword_table_per_kind_at_the_current_schema(
         tmp_path: Path) -> None:
     conn = db.connect(tmp_path / "x.sqlite")
     names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-    assert {db.keyword_table(k) for k in db.KEYWORD_KINDS} <= names
+    assert {keyword_tables.keyword_table(k) for k in keyword_tables.KEYWORD_KINDS} <= names
     assert "units_fts" not in names
     assert db.get_meta(conn, "schema_version") == db.SCHEMA_VERSION == 3
     assert db.ensure_keyword_index(conn) is False  # already there: nothing to do
@@ -91,7 +91,7 @@ def test_a_unit_is_matched_by_its_document_title_in_its_own_kind_only(
     with RagIndex.open(tmp_path / "ix", embedder=fake_embedder) as ix:
         ix.add_documents([SourceDocument("z", "It grazes at dawn. It likes hay.", "Zebracorn", {}),
                           *DOCS[1:]])
-        for kind in db.KEYWORD_KINDS:  # the title word is in no unit's own text
+        for kind in keyword_tables.KEYWORD_KINDS:  # the title word is in no unit's own text
             assert {h.source_id for h in ix.keyword_search("zebracorn", kind=kind)} == {"z"}
         sentences = ix.conn.execute("SELECT count(*) FROM units WHERE kind = 'sentence'"
                                     ).fetchone()[0]
