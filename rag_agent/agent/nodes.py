@@ -65,11 +65,6 @@ def route_after_grade(state: State) -> Literal["synthesize", "sentence_window",
     return "synthesize"
 
 
-def _region_chars(ctx: Context, rule: Rule) -> int:
-    return max(200, (ctx.budget_chars // rule.region_share) if ctx.budget_chars
-               else PASSAGE_CHARS)
-
-
 class AgentNodes(CompareNodes):
     """Nodes bound to one index, classifier and optional chat model."""
 
@@ -99,7 +94,8 @@ class AgentNodes(CompareNodes):
     def _fused(self, ctx: Context, rule: Rule, **overrides: Any) -> FusedRetriever:
         opts = {"index": self.index, "k": ctx.k, "tenant": ctx.tenant, "hybrid": ctx.hybrid,
                 "adapter": ctx.adapter, "signals": rule.signals, "keyword": rule.keyword,
-                "region_chars": _region_chars(ctx, rule), "region_budget": ctx.budget_chars,
+                # under a budget the retriever sizes regions itself (`region_budget`)
+                "region_chars": PASSAGE_CHARS, "region_budget": ctx.budget_chars,
                 "region_share": rule.region_share,
                 "regions_per_doc": rule.regions_per_doc, "child_context": rule.child_context,
                 **overrides}
