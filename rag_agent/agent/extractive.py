@@ -49,7 +49,6 @@ FACT_MARGIN = 0.4
 _MARK = "\x00{n}\x00"
 """A citation while the answer is composed (no source text holds it), numbered at the end."""
 _MARKED = re.compile("\x00(\\d+)\x00")
-_UNFINISHED = (":", ";")
 
 
 @dataclass(frozen=True)
@@ -76,7 +75,7 @@ class ExtractiveAnswer:
 
 
 def _usable(text: str) -> bool:
-    return is_prose(_SPEAKER.sub("", text)) and not text.rstrip().endswith(_UNFINISHED)
+    return is_prose(_SPEAKER.sub("", text))
 
 
 def _stored(index: SearchIndex, doc: Document) -> list[tuple[str, np.ndarray]] | None:

@@ -247,8 +247,8 @@ def _write(index: RagIndex, pending: list[Pending], tenant: str, report: IngestR
         child_vecs = vectors[offset + n_s:offset + n_s + n_c]
         offset += n_s + n_c
         p.summary = extractive_summary(
-            [s.text for s in p.split.sentences], sent_vecs, n=index.config.summary_sentences
-        )
+            [s.text for s in p.split.sentences], sent_vecs, n=index.config.summary_sentences,
+            code=[s.code for s in p.split.sentences])
         centroid = child_vecs.mean(axis=0)
         summary_vec = centroid / (np.linalg.norm(centroid) or 1.0)
         rows_per_doc.append((sent_vecs, child_vecs, summary_vec))

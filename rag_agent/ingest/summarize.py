@@ -41,11 +41,16 @@ def extractive_summary(
     max_chars: int = 1000,
     diversity: float = 0.3,
     lead: bool = True,
+    code: Sequence[bool] | None = None,
 ) -> str:
-    """The `n` most central, mutually distinct sentences, in reading order.
+    """The `n` most central, mutually distinct prose sentences, in reading order.
 
     With `lead`, the document's first prose sentence (among its first `LEAD_WINDOW`) is one of
-    them: an article, a README or a filing usually says what it is about first.
+    them when it is at least as central as the median prose sentence: an article, a README or
+    a filing usually says what it is about first, while an opening that is far from the rest
+    ("What is built today, floor by floor.") is a hook, not a statement of the subject.
+    `code` marks sentences inside fenced code blocks (`Span.code`), never picked while prose
+    is left.
     """
     if len(sentences) == 0:
         return ""
@@ -55,13 +60,19 @@ def extractive_summary(
     centroid /= np.linalg.norm(centroid) or 1.0
     relevance = vectors @ centroid
     markup = np.array([not is_prose(t) for t in sentences])
+    if code is not None:
+        markup |= np.asarray(code, dtype=bool)
     if (~markup).sum() >= n:  # headings, tables, code and fragments are kept out while prose is left
         relevance = np.where(markup, -np.inf, relevance)
     chosen: list[int] = []
     redundancy = np.full(len(sentences), -1.0, dtype=np.float32)
     used = 0
+    prose_relevance = relevance[np.isfinite(relevance)]
+    typical = float(np.median(prose_relevance)) if len(prose_relevance) else -np.inf
     opening = next((i for i in range(min(LEAD_WINDOW, len(sentences))) if not markup[i]
                     and len(sentences[i]) <= max_chars // 2), None) if lead else None
+    if opening is not None and relevance[opening] < typical:
+        opening = None
     if opening is not None:
         chosen.append(opening)
         used += len(sentences[opening]) + 1

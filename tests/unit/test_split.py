@@ -70,3 +70,29 @@ def test_oversized_sentence_is_cut_to_fit_children() -> None:
 def test_no_title_header_when_disabled() -> None:
     doc = split_document("One. Two.", "T", words, embed_title=False)
     assert doc.child_embed_texts == ["One. Two."]
+
+
+def test_a_word_ending_in_a_letter_or_unit_still_ends_a_sentence() -> None:
+    text = ("HMGB1 induced NF-\u03baB. However, siRNA blocked it. It fell to 1.2 microm2/ms. In "
+            "term infants it rose. Smith et al. Found it. See Fig. 2 and J. Smith. The U.S. Army won.")
+    assert [s.text for s in split_sentences(text)] == [
+        "HMGB1 induced NF-\u03baB.", "However, siRNA blocked it.", "It fell to 1.2 microm2/ms.",
+        "In term infants it rose.", "Smith et al. Found it.", "See Fig. 2 and J. Smith.",
+        "The U.S. Army won."]
+
+
+def test_fenced_code_is_its_own_span_and_marked() -> None:
+    text = ("Run the tool, and\n```bash\nrag-agent ask \"What is it?\" --index ./ix\n# a comment. "
+            "Not prose.\n```\nThen prose follows here.")
+    spans = split_sentences(text)
+    assert [s.text for s in spans if not s.code] == ["Run the tool, and", "Then prose follows here."]
+    assert all(s.code for s in spans if "rag-agent" in s.text or "Not prose" in s.text)
+
+
+def test_numbered_lines_start_list_items_only_where_markdown_does() -> None:
+    wrapped = "SciFact takes about\n40. `make bench` runs all four."
+    assert [s.text for s in split_sentences(wrapped)] == [
+        "SciFact takes about 40. `make bench` runs all four."]  # not cut at the wrapped "40."
+    listed = "Steps:\n1. Install it now.\n2. Run it. Then read.\n3. Done."
+    assert [s.text for s in split_sentences(listed)] == [
+        "Steps:", "1. Install it now.", "2. Run it.", "Then read.", "3. Done."]

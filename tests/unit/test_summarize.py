@@ -44,3 +44,26 @@ def test_table_rows_and_code_stay_out_of_summaries_while_prose_is_left() -> None
     assert "|" not in got and "```" not in got and "#" not in got
     assert got.startswith("Prose one says")  # the lead sentence opens the summary
     assert got.count("rose") == 2
+
+
+def test_fenced_code_and_unfinished_sentences_stay_out_of_summaries() -> None:
+    sentences = ["Prose one says what the document is.", "Install it with the command below:",
+                 '1, fine-tuned from ...", "query adapter: ..." rag-agent ask "it" now',
+                 "Prose two adds a point of its own.", "More prose of the same kind."]
+    vecs = np.eye(5, dtype="float32") + 0.3
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    got = extractive_summary(sentences, vecs, n=3, code=[False, False, True, False, False])
+    assert got == ("Prose one says what the document is. Prose two adds a point of its own. "
+                   "More prose of the same kind.")
+
+
+def test_an_opening_far_from_the_rest_is_not_forced_into_the_summary() -> None:
+    sentences = ["What is built today, floor by floor.", "The index stores vectors in SQLite rows.",
+                 "The index rebuilds its FAISS files from SQLite.", "The index keeps SQLite first.",
+                 "The index stores every unit in SQLite."]
+    vecs = np.array([[0, 0, 0, 1], [1, 0.6, 0, 0], [1, 0, 0.6, 0], [0.6, 0.6, 0.6, 0],
+                     [1, 0.3, 0.3, 0]], "float32")
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    assert not extractive_summary(sentences, vecs, n=2).startswith("What is built")
+    central = vecs[[4, 1, 2, 3, 0]]  # the same opening, now about what the rest is about
+    assert extractive_summary(sentences, central, n=2).startswith("What is built")
