@@ -40,6 +40,9 @@ from rag_agent.eval.ours import passage_of, scope_filter
 from rag_agent.eval.scoring import TextLocator
 from rag_agent.index.store import RagIndex
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _emit import save  # noqa: E402
+
 ANSWER_CHARS = 600
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 
@@ -131,9 +134,7 @@ def main() -> int:
               flush=True)
     result = {"dataset": args.dataset, "context": "Context() defaults: 4,000 characters, 8 "
               "passages", "fact_margin": extractive.FACT_MARGIN, "candidates": table}
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(result, indent=1) + "\n")
+    save(result, args.out)
     return 0
 
 

@@ -15,7 +15,6 @@ agent with the set's context (`DatasetSpec.agent_context`), as the harness does.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections import defaultdict
@@ -32,6 +31,9 @@ from rag_agent.eval.ours import passage_of, scope_filter
 from rag_agent.eval.scoring import TextLocator, score_answer
 from rag_agent.index.store import RagIndex
 from rag_agent.retrieval.tools import make_retrievers
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _emit import save  # noqa: E402
 
 DENSE = ("summary", "child", "sentence")
 SIGNALS = {"sum+child": (("summary", "child"), "never"), "dense": (DENSE, "never"),
@@ -144,9 +146,7 @@ def main() -> int:
                          if not m.startswith("n:")), flush=True)
     result = {"dataset": args.dataset, "headline": spec.headline, "context": context,
               "candidates": table}
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(result, indent=1) + "\n")
+    save(result, args.out)
     return 0
 
 
