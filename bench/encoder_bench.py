@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _emit import emit  # noqa: E402
 
 from rag_agent import SentenceTransformerEmbedder  # noqa: E402
-from rag_agent.ingest.split import split_sentences  # noqa: E402
+from rag_agent.ingest.sentences import split_sentences  # noqa: E402
 from rag_agent.onnx_encoder import OnnxEmbedder  # noqa: E402
 
 

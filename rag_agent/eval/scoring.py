@@ -21,7 +21,7 @@ from rag_agent.eval.metrics import (
     topic_coverage,
 )
 from rag_agent.eval.types import CorpusDoc, EvalQuery, Passage
-from rag_agent.ingest.split import split_sentences
+from rag_agent.ingest.sentences import split_sentences
 
 __all__ = [
     "BUDGET",
