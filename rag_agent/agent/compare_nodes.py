@@ -97,10 +97,11 @@ class CompareNodes:
         query = (task["question"] if task.get("within")
                  else target_query(task["question"], target["name"], task["names"]))
         rule = rule_for("comparison", self.policy)
-        budget = share_budget(ctx.budget_chars, len(task["names"]))
-        region = max(200, budget // rule.region_share) if budget else PASSAGE_CHARS
-        # twice k: passages another target claims are dropped when the evidence is merged
-        docs = self._fused(ctx, rule, region_chars=region, region_budget=None,
+        # the target's share of the budget, cut into regions as for any rule
+        # (`FusedRetriever.region_budget`); twice k: passages another target claims are
+        # dropped when the evidence is merged
+        docs = self._fused(ctx, rule, region_budget=share_budget(ctx.budget_chars,
+                                                                 len(task["names"])),
                            k=2 * ctx.k).invoke(query, filter=flt)
         docs = [Document(page_content=d.page_content, id=d.id,
                          metadata={**d.metadata, "target": target["name"]}) for d in docs]

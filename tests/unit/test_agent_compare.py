@@ -108,3 +108,22 @@ def test_offline_targets_do_not_follow_set_order() -> None:
                            check=True, env={"PYTHONHASHSEED": str(seed), "PATH": ""},
                            timeout=120).stdout for seed in range(6)}
     assert seen == {"[['Avalon', 'BRIGHTWATER'], ['AVALON', 'BRIGHTWATER']]\n"}
+
+
+def test_each_target_cuts_its_share_of_the_budget_as_the_rule_says(
+        index: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    built: list[Any] = []
+    original = AgentNodes._fused
+    retriever = DelayedRetriever({t: 0.0 for t in TITLES}, [])
+
+    def record(self: AgentNodes, ctx: Any, rule: Any, **kw: Any) -> Any:
+        built.append(original(self, ctx, rule, **kw))
+        return retriever
+
+    monkeypatch.setattr(AgentNodes, "_fused", record)
+    agent = build_agent(index, classifier=Comparison())
+    agent.invoke({"question": QUESTION}, context={"auto_filter": False, "budget_chars": 3000})
+    assert len(built) == 3
+    for fused in built:  # 3,000 characters over three targets, cut in two per the rule
+        assert fused.region_budget == 1000 and fused.region_share == 2
+        assert fused._region_size(documents=4) == 500
