@@ -15,30 +15,24 @@ from __future__ import annotations
 import functools
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-from langchain_core.documents import Document
 
 from rag_agent.errors import ConfigError, ReadOnlyIndexError
 from rag_agent.index import db
 from rag_agent.index.adapter import QueryAdapter, installed
 from rag_agent.index.docstore import SQLiteStringStore, TenantDocStore
 from rag_agent.index.documents import DocumentReader
+from rag_agent.index.ingesting import Ingesting
 from rag_agent.index.model_ops import ModelOps
 from rag_agent.index.model_switch import follow_switch
 from rag_agent.index.opening import open_folder
 from rag_agent.index.pg.connection import is_server_url
 from rag_agent.index.reader import IndexReader
-from rag_agent.index.records import IngestReport
-from rag_agent.index.rows import delete_documents, family_documents
 from rag_agent.index.sentences import SentenceReader
 from rag_agent.index.vector_cache import VectorCache
 from rag_agent.index.vectors import VectorCollection
-from rag_agent.index.writer import ingest, progress_bar
-from rag_agent.ingest.documents import SourceDocument
-from rag_agent.ingest.sources import from_memory, from_paths
 from rag_agent.models import Embedder
 from rag_agent.settings import DEFAULT_TENANT, IndexConfig
 
@@ -61,8 +55,8 @@ class RagIndex:
     """Summaries, children and sentences with their vectors, documents and parents, per tenant:
     in a folder (FAISS + SQLite) or in PostgreSQL. The facade of the index: it owns the
     connection, the vector search, the model and the settings; reads are forwarded to the three
-    readers composed over it (units, sentences, documents), writes to `index.writer` and
-    `index.rows`."""
+    readers composed over it (units, sentences, documents), writes to `index.ingesting`
+    (over `index.writer` and `index.rows`)."""
 
     # ----- reads, forwarded to their owners -------------------------------------------------
     search = _forward("_units", IndexReader.search)
@@ -90,6 +84,11 @@ class RagIndex:
     count_documents = _forward("_documents", DocumentReader.count_documents)
     catalogue = _forward("_documents", DocumentReader.catalogue)
     stats = _forward("_documents", DocumentReader.stats)
+
+    # ----- writing, forwarded to its owner -----------------------------------------------------
+    add_paths = _forward("_ingesting", Ingesting.add_paths)
+    add_documents = _forward("_ingesting", Ingesting.add_documents)
+    delete_source = _forward("_ingesting", Ingesting.delete_source)
 
     # ----- the model: migration, query adapter, switch, forwarded to their owner -------------
     migrate = _forward("_models", ModelOps.migrate)
@@ -129,6 +128,7 @@ class RagIndex:
         self._sentences = SentenceReader(self)
         self._documents = DocumentReader(self)
         self._models = ModelOps(self)
+        self._ingesting = Ingesting(self)
         self.adapter: QueryAdapter | None = None
         """The installed `QueryAdapter` applied to query vectors (None: none installed)."""
         try:
@@ -219,81 +219,6 @@ class RagIndex:
             raise ReadOnlyIndexError(f"index {self.location!r} is open read-only; write to it "
                                      "from a process that opens it with read_only=False (and "
                                      "can write its folder)")
-
-    # ----- writing -------------------------------------------------------------------------
-    def add_paths(
-        self,
-        paths: Iterable[str | os.PathLike[str]],
-        *,
-        tenant: str = DEFAULT_TENANT,
-        metadata: dict[str, Any] | None = None,
-        template: str | None = None,
-        extract: Any = None,
-        encoding: str = "utf-8",
-        progress: bool = False,
-        on_commit: Any = None,
-    ) -> IngestReport:
-        """Load files and folders and ingest them; bad files are reported, never fatal.
-
-        Args:
-            metadata: fields given to every document (they win over all others).
-            template: fields from file names, e.g. "{year} {quarter} {ticker}"
-                (see `rag_agent.ingest.metadata.PathTemplate`).
-            extract: "offline" (organizations, reporting period, date from each document's
-                opening), an `LLMMetadataExtractor`, any callable `SourceDocument -> dict`, or
-                a list of these.
-        """
-        self.ensure_writable()
-        report = IngestReport()
-        docs, total = from_paths(paths, report.skipped, report.warnings,
-                                 max_chars=self.config.max_document_chars, encoding=encoding,
-                                 metadata=metadata, template=template, extract=extract,
-                                 count=progress)
-        return self._ingest(docs, tenant, report, progress, total, on_commit)
-
-    def add_documents(
-        self,
-        docs: Iterable[SourceDocument | Document],
-        *,
-        tenant: str = DEFAULT_TENANT,
-        template: str | None = None,
-        extract: Any = None,
-        progress: bool = False,
-        on_commit: Any = None,
-    ) -> IngestReport:
-        """Ingest documents already in memory (LangChain `Document`s need an id or 'source').
-
-        `template` is matched against each document's 'source' metadata (else its source id);
-        `extract` as in `add_paths`. A text longer than `IndexConfig.max_document_chars` is
-        ingested as parts, as a large file is.
-        """
-        self.ensure_writable()
-        report = IngestReport()
-        parts, total = from_memory(docs, report.warnings,
-                                   max_chars=self.config.max_document_chars, template=template,
-                                   extract=extract, count=progress)
-        return self._ingest(parts, tenant, report, progress, total, on_commit)
-
-    def _ingest(self, docs: Iterable[SourceDocument], tenant: str, report: IngestReport,
-                progress: bool, total: int | None, on_commit: Any) -> IngestReport:
-        try:
-            with progress_bar(progress, total) as bar:
-                ingest(self, docs, tenant=tenant, report=report, progress=bar,
-                       on_commit=on_commit)
-        finally:
-            self.save()
-        return report
-
-    def delete_source(self, source_id: str, *, tenant: str = DEFAULT_TENANT) -> int:
-        """Delete a source's document (or all its parts) and every unit it had; returns units
-        removed (0: none)."""
-        self.ensure_writable()
-        doc_ids = list(family_documents(self.conn, tenant, source_id).values())
-        if not doc_ids:
-            return 0
-        removed = delete_documents(self, doc_ids)
-        self.save()
-        return removed
 
     def adopt_model(self, embedder: Embedder) -> None:
         """Use `embedder` from now on (called by a committed switch, under the lock): vectors
