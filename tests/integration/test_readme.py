@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from rag_agent.cli import _parser
+from rag_agent.cli_parser import build_parser
 
 pytestmark = [pytest.mark.integration]
 
@@ -75,7 +75,7 @@ def test_readme_python_blocks_run_as_written(workdir: Path, pg_server) -> None:
 
 
 def test_readme_command_lines_parse() -> None:
-    parser = _parser()
+    parser = build_parser()
     lines = [line.split("  #")[0].strip() for block in _blocks("bash")
              for line in block.replace("\\\n", " ").splitlines()]
     commands = [shlex.split(line)[1:] for line in lines if line.startswith("rag-agent ")]

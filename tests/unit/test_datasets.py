@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from rag_agent.cli import _parser
+from rag_agent.cli_parser import build_parser
 from rag_agent.errors import ConfigError
 from rag_agent.eval.datasets import SPECS, load_dataset
 
@@ -30,9 +30,9 @@ def test_specs_hold_what_the_harness_knows() -> None:
 
 
 def test_cli_and_loader_read_the_registry(tmp_path: Path) -> None:
-    assert [_parser().parse_args(["eval", name]).dataset for name in SPECS] == list(SPECS)
+    assert [build_parser().parse_args(["eval", name]).dataset for name in SPECS] == list(SPECS)
     with pytest.raises(SystemExit):
-        _parser().parse_args(["eval", "nope"])
+        build_parser().parse_args(["eval", "nope"])
     with pytest.raises(ConfigError, match="unknown dataset 'nope'; use one of scifact, sec10q"):
         load_dataset("nope", tmp_path)
 
