@@ -33,6 +33,16 @@ DEFAULT_SUMMARY_PROMPT = (
 )
 
 
+def _leads_into_code(sentences: Sequence[str], code: Sequence[bool]) -> np.ndarray:
+    """Prose sentences cut off by the code block right after them: not ending in terminal
+    punctuation (closing quotes, brackets and emphasis aside)."""
+    out = np.zeros(len(sentences), dtype=bool)
+    for i in range(len(sentences) - 1):
+        if code[i + 1] and not code[i]:
+            out[i] = not sentences[i].rstrip().rstrip("\"')]*_`").endswith((".", "!", "?"))
+    return out
+
+
 def extractive_summary(
     sentences: Sequence[str],
     vectors: np.ndarray,
@@ -50,7 +60,8 @@ def extractive_summary(
     a filing usually says what it is about first, while an opening that is far from the rest
     ("What is built today, floor by floor.") is a hook, not a statement of the subject.
     `code` marks sentences inside fenced code blocks (`Span.code`), never picked while prose
-    is left.
+    is left, nor is an unfinished sentence that leads into a code block ("... with the command
+    that fixes it, and" before the fence; its sentence goes on after the block).
     """
     if len(sentences) == 0:
         return ""
@@ -61,7 +72,7 @@ def extractive_summary(
     relevance = vectors @ centroid
     markup = np.array([not is_prose(t) for t in sentences])
     if code is not None:
-        markup |= np.asarray(code, dtype=bool)
+        markup |= np.asarray(code, dtype=bool) | _leads_into_code(sentences, code)
     if (~markup).sum() >= n:  # headings, tables, code and fragments are kept out while prose is left
         relevance = np.where(markup, -np.inf, relevance)
     chosen: list[int] = []

@@ -67,3 +67,18 @@ def test_an_opening_far_from_the_rest_is_not_forced_into_the_summary() -> None:
     assert not extractive_summary(sentences, vecs, n=2).startswith("What is built")
     central = vecs[[4, 1, 2, 3, 0]]  # the same opening, now about what the rest is about
     assert extractive_summary(sentences, central, n=2).startswith("What is built")
+
+
+def test_a_sentence_cut_off_by_a_code_block_stays_out_of_summaries() -> None:
+    sentences = ["Prose one says what the document is.",
+                 "An older index is refused with the command that fixes it, and",
+                 "rag-agent migrate --index ./my_index", "Prose two adds a point of its own.",
+                 "Run the tests as shown.", "make test", "More prose of the same kind."]
+    code = [False, False, True, False, False, True, False]
+    vecs = np.eye(7, dtype="float32") + 0.3
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    got = extractive_summary(sentences, vecs, n=4, code=code)
+    assert "fixes it, and" not in got
+    assert "Run the tests as shown." in got  # finished before its code block: still prose
+    without_code = extractive_summary(sentences, vecs, n=6)
+    assert "fixes it, and" in without_code  # the rule needs the code flags, nothing else
