@@ -45,6 +45,8 @@ def main() -> int:
     ap.add_argument("--kinds", nargs="+", choices=OFFLINE_KINDS, default=list(OFFLINE_KINDS))
     ap.add_argument("--pairs", type=int, default=500)
     ap.add_argument("--lr", type=float, default=5e-5)
+    ap.add_argument("--negatives", type=int, default=1,
+                    help="mined hard negatives per pair (0: in-batch negatives only)")
     args = ap.parse_args()
     test = load_dataset("scifact", args.data).queries
     dev = [EvalQuery(f"train-{i}", q.query, {s: 1 for s in q.source_ids})
@@ -58,7 +60,7 @@ def main() -> int:
                     "encoder": "onnx-int8", "dev": f"{len(dev)} train claims",
                     "test": f"{len(test)} test claims",
                     "settings": {"pairs": args.pairs, "lr": args.lr, "epochs": 1,
-                                 "negatives": 1, "batch_size": 16}}
+                                 "negatives": args.negatives, "batch_size": 16}}
     with RagIndex.open(scratch, create=False) as index:
         children = index.units("child")
         sources = [c.source_id for c in children]
@@ -81,7 +83,8 @@ def main() -> int:
         result["base"] = score(None)
         for kind in args.kinds:
             pairs = offline_pairs(index, args.pairs, kind=kind)
-            run = tune_model(index, pairs=pairs, switch=False, lr=args.lr)
+            run = tune_model(index, pairs=pairs, switch=False, lr=args.lr,
+                             negatives=args.negatives)
             t = run.training
             result[kind] = {"pairs": len(pairs), "seconds_training": t.seconds,
                             "loss": [round(t.loss_first, 3), round(t.loss_last, 3)],
