@@ -27,6 +27,7 @@ from _emit import emit  # noqa: E402
 from _scifact import SPEC, claim_counts, score_into, split_test_claims  # noqa: E402
 
 from rag_agent.finetune import tune_model  # noqa: E402
+from rag_agent.finetune.full import MODEL_EPOCHS  # noqa: E402
 from rag_agent.index.store import RagIndex  # noqa: E402
 from rag_agent.models import MODEL_CARD  # noqa: E402
 
@@ -36,7 +37,7 @@ def main() -> int:
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/rag_agent_eval"))
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
     ap.add_argument("--out", type=Path, default=None)
-    ap.add_argument("--epochs", type=int, default=1)
+    ap.add_argument("--epochs", type=int, default=MODEL_EPOCHS)
     ap.add_argument("--negatives", type=int, default=1)
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--lr", type=float, default=5e-5)

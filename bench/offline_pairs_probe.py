@@ -83,7 +83,7 @@ def main() -> int:
         result["base"] = score(None)
         for kind in args.kinds:
             pairs = offline_pairs(index, args.pairs, kind=kind)
-            run = tune_model(index, pairs=pairs, switch=False, lr=args.lr,
+            run = tune_model(index, pairs=pairs, switch=False, lr=args.lr, epochs=1,
                              negatives=args.negatives)
             t = run.training
             result[kind] = {"pairs": len(pairs), "seconds_training": t.seconds,
