@@ -4,6 +4,8 @@ their best-scoring unit."""
 from __future__ import annotations
 
 import argparse
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,3 +43,32 @@ def probe_setup(doc: str) -> tuple[argparse.Namespace, Any, Any, RagIndex]:
     args = ap.parse_args()
     spec, data = SPECS[args.dataset], load_dataset(args.dataset, args.data)
     return args, spec, data, RagIndex.open(args.workdir / args.dataset / "ours", create=False)
+
+
+def best_child_scorer(index: RagIndex, spec: Any,
+                      query_sets: dict[str, list[Any]]) -> Callable[[Path | None], dict]:
+    """score(model): the index's children embedded by `model`'s int8 ONNX export (None: the
+    base model's), documents ranked by their best child, and `spec`'s headline metric for each
+    named query set, with the embedding time; printed and returned."""
+    from rag_agent.eval.types import Passage
+    from rag_agent.models import named_encoder
+
+    children = index.units("child")
+    sources = [c.source_id for c in children]
+    texts = index.embedded_texts([c.id for c in children])
+    order = [texts[c.id] for c in children]
+
+    def score(model: Path | None) -> dict:
+        t0 = time.perf_counter()
+        encoder = named_encoder("onnx-int8", model)
+        vectors = encoder.encode(order)
+        out: dict = {"seconds_embedding": round(time.perf_counter() - t0, 1)}
+        for name, queries in query_sets.items():
+            rows = encoder.encode([q.text for q in queries]) @ vectors.T
+            got = [spec.score(q, [Passage(k, "") for k in documents_by_best_unit(r, sources)],
+                              None)[spec.headline] for q, r in zip(queries, rows, strict=True)]
+            out[name] = round(float(np.mean(got)), 4)
+        print(out, flush=True)
+        return out
+
+    return score

@@ -21,21 +21,17 @@ import argparse
 import random
 import shutil
 import sys
-import time
 from pathlib import Path
-
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _emit import emit  # noqa: E402
-from _ranking import documents_by_best_unit  # noqa: E402
+from _ranking import best_child_scorer  # noqa: E402
 
 from rag_agent.eval.datasets import SPECS, scifact_train_labels  # noqa: E402
-from rag_agent.eval.types import EvalQuery, Passage  # noqa: E402
+from rag_agent.eval.types import EvalQuery  # noqa: E402
 from rag_agent.finetune import tune_model  # noqa: E402
 from rag_agent.index.store import RagIndex  # noqa: E402
-from rag_agent.models import named_encoder  # noqa: E402
 
 SPEC = SPECS["scifact"]
 DEV_SHARE = 0.25
@@ -66,24 +62,7 @@ def main() -> int:
                     "encoder": "onnx-int8", "train_claims": len(train), "dev_claims": len(dev),
                     "dev_claims_gold_never_cited_in_train": len(unseen), "seed": SEED}
     with RagIndex.open(scratch, create=False) as index:
-        children = index.units("child")
-        sources = [c.source_id for c in children]
-        texts = index.embedded_texts([c.id for c in children])
-        order = [texts[c.id] for c in children]
-
-        def score(model: Path | None) -> dict:
-            t0 = time.perf_counter()
-            encoder = named_encoder("onnx-int8", model)
-            vectors = encoder.encode(order)
-            out: dict = {"seconds_embedding": round(time.perf_counter() - t0, 1)}
-            for name, queries in (("dev", dev), ("dev, gold never cited in train", unseen)):
-                rows = encoder.encode([q.text for q in queries]) @ vectors.T
-                got = [SPEC.score(q, [Passage(k, "") for k in documents_by_best_unit(r, sources)],
-                                  None)[SPEC.headline] for q, r in zip(queries, rows, strict=True)]
-                out[name] = round(float(np.mean(got)), 4)
-            print(out, flush=True)
-            return out
-
+        score = best_child_scorer(index, SPEC, {"dev": dev, "dev, gold never cited in train": unseen})
         result["base"] = score(None)
         for epochs in args.epochs:
             run = tune_model(index, train, switch=False, epochs=epochs)
