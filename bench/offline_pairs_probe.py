@@ -1,7 +1,7 @@
 """Which offline pairs to fine-tune the model on: each kind of `offline_pairs` trained on the
 same budget and scored on SciFact's train claims, a dev set (the test claims choose nothing).
 
-For each kind (ict, title, sentence) the model is fine-tuned on `--pairs` pairs made from the
+For each kind (ict, title, sentence, and the probe's own `PROBE_KINDS`) the model is fine-tuned on `--pairs` pairs made from the
 corpus alone (no labels, no LLM) in a scratch copy of the evaluation index
 (`<workdir>/scifact/ours`, built by `rag-agent eval scifact`), then the corpus's children are
 embedded with its int8 ONNX export, and documents are ranked by their best child (the routed
@@ -11,13 +11,18 @@ row differs only in the weights. Nothing is re-embedded in the index itself.
 
     .venv/bin/python bench/offline_pairs_probe.py --workdir /tmp/rag_agent_eval \
         --out bench/results/offline_pairs_probe_scifact.json
+    .venv/bin/python bench/offline_pairs_probe.py --workdir /tmp/rag_agent_eval \
+        --kinds ict-bare crop --pairs 1000 --lr 2e-5 --negatives 0 \
+        --out bench/results/offline_pairs_probe_scifact_bare_crop.json
 """
 
 from __future__ import annotations
 
 import argparse
+import random
 import shutil
 import sys
+from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -28,9 +33,51 @@ from _ranking import best_child_scorer  # noqa: E402
 from rag_agent.eval.datasets import SPECS, load_dataset, scifact_train_labels  # noqa: E402
 from rag_agent.eval.types import EvalQuery  # noqa: E402
 from rag_agent.finetune import OFFLINE_KINDS, offline_pairs, tune_model  # noqa: E402
+from rag_agent.finetune.offline import MIN_WORDS  # noqa: E402
+from rag_agent.finetune.pairs import Pair  # noqa: E402
 from rag_agent.index.store import RagIndex  # noqa: E402
 
 SPEC = SPECS["scifact"]
+PROBE_KINDS = ("ict-bare", "crop")
+"""Probed here before any joins `OFFLINE_KINDS`: `ict-bare`, the inverse cloze task without
+the title line on the positive (with it, the query's words meet the title and the task is
+nearly solved before training: loss 0.17 at the first step); `crop`, a sentence as the query
+and *another* child of its document, bare, as the positive (the pairs of unsupervised dense
+retrievers such as Contriever: two views of one document)."""
+
+
+def probe_pairs(index: RagIndex, n: int, kind: str, seed: int = 0) -> list[Pair]:
+    """Up to `n` pairs of a `PROBE_KINDS` kind, at most one per document, documents shuffled."""
+    rng = random.Random(seed)
+    children: dict[str, list] = defaultdict(list)
+    for c in index.units("child"):
+        children[c.doc_id].append(c)
+    sentences: dict[tuple[str, int], list] = defaultdict(list)
+    for s in index.units("sentence"):
+        if s.child is not None:
+            sentences[(s.doc_id, s.child)].append(s)
+    docs = sorted(children)
+    rng.shuffle(docs)
+    out: list[Pair] = []
+    for d in docs:
+        options = []
+        for c in children[d]:
+            members = sorted(sentences[(d, c.position)], key=lambda s: s.position)
+            for s in members:
+                if len(s.text.split()) < MIN_WORDS:
+                    continue
+                if kind == "ict-bare":
+                    rest = " ".join(o.text for o in members if o.id != s.id)
+                    if rest:
+                        options.append(Pair(s.text, rest, c.source_id))
+                else:
+                    options += [Pair(s.text, o.text, c.source_id) for o in children[d]
+                                if o.position != c.position]
+        if options:
+            out.append(rng.choice(options))
+        if len(out) >= n:
+            break
+    return out
 
 
 def main() -> int:
@@ -38,7 +85,8 @@ def main() -> int:
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/rag_agent_eval"))
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
     ap.add_argument("--out", type=Path, default=None)
-    ap.add_argument("--kinds", nargs="+", choices=OFFLINE_KINDS, default=list(OFFLINE_KINDS))
+    ap.add_argument("--kinds", nargs="+", choices=OFFLINE_KINDS + PROBE_KINDS,
+                    default=list(OFFLINE_KINDS))
     ap.add_argument("--pairs", type=int, default=500)
     ap.add_argument("--lr", type=float, default=5e-5)
     ap.add_argument("--negatives", type=int, default=1,
@@ -61,7 +109,8 @@ def main() -> int:
         score = best_child_scorer(index, SPEC, {"dev": dev, "test": test})
         result["base"] = score(None)
         for kind in args.kinds:
-            pairs = offline_pairs(index, args.pairs, kind=kind)
+            pairs = (probe_pairs(index, args.pairs, kind) if kind in PROBE_KINDS
+                     else offline_pairs(index, args.pairs, kind=kind))
             run = tune_model(index, pairs=pairs, switch=False, lr=args.lr, epochs=1,
                              negatives=args.negatives)
             t = run.training
