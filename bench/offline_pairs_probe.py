@@ -1,13 +1,13 @@
 """Which offline pairs to fine-tune the model on: each kind of `offline_pairs` trained on the
 same budget and scored on SciFact's train claims, a dev set (the test claims choose nothing).
 
-For each kind (ict, title, sentence, and the probe's own `PROBE_KINDS`) the model is fine-tuned on `--pairs` pairs made from the
-corpus alone (no labels, no LLM) in a scratch copy of the evaluation index
-(`<workdir>/scifact/ours`, built by `rag-agent eval scifact`), then the corpus's children are
-embedded with its int8 ONNX export, and documents are ranked by their best child (the routed
-parent-chunk tool's ranking, over all documents) for the 807 train claims (dev) and, for the
-record, the 300 test claims. The base model is scored the same way (its int8 export), so every
-row differs only in the weights. Nothing is re-embedded in the index itself.
+For each kind (ict, title, sentence, and the probe's own `PROBE_KINDS`) the model is fine-tuned
+on `--pairs` pairs made from the corpus alone (no labels, no LLM) in a scratch copy of the
+evaluation index (`<workdir>/scifact/ours`, built by `rag-agent eval scifact`), then the
+corpus's children are embedded with its int8 ONNX export, and documents are ranked by their best
+child (the routed parent-chunk tool's ranking, over all documents) for the 807 train claims
+(dev) and, for the record, the 300 test claims. The base model is scored the same way (its int8
+export), so every row differs only in the weights. Nothing is re-embedded in the index itself.
 
     .venv/bin/python bench/offline_pairs_probe.py --workdir /tmp/rag_agent_eval \
         --out bench/results/offline_pairs_probe_scifact.json
@@ -33,7 +33,7 @@ from _ranking import best_child_scorer  # noqa: E402
 from rag_agent.eval.datasets import SPECS, load_dataset, scifact_train_labels  # noqa: E402
 from rag_agent.eval.types import EvalQuery  # noqa: E402
 from rag_agent.finetune import OFFLINE_KINDS, offline_pairs, tune_model  # noqa: E402
-from rag_agent.finetune.offline import MIN_WORDS  # noqa: E402
+from rag_agent.finetune.offline import _sentence_candidates  # noqa: E402
 from rag_agent.finetune.pairs import Pair  # noqa: E402
 from rag_agent.index.store import RagIndex  # noqa: E402
 
@@ -47,32 +47,26 @@ retrievers such as Contriever: two views of one document)."""
 
 
 def probe_pairs(index: RagIndex, n: int, kind: str, seed: int = 0) -> list[Pair]:
-    """Up to `n` pairs of a `PROBE_KINDS` kind, at most one per document, documents shuffled."""
+    """Up to `n` pairs of a `PROBE_KINDS` kind, at most one per document, documents shuffled;
+    the query sentences are those `offline_pairs` would take (`_sentence_candidates`)."""
     rng = random.Random(seed)
     children: dict[str, list] = defaultdict(list)
     for c in index.units("child"):
         children[c.doc_id].append(c)
-    sentences: dict[tuple[str, int], list] = defaultdict(list)
-    for s in index.units("sentence"):
-        if s.child is not None:
-            sentences[(s.doc_id, s.child)].append(s)
+    by_key = {(c.doc_id, c.position): c for cs in children.values() for c in cs}
+    candidates = _sentence_candidates(index.units("sentence"), by_key,
+                                      "ict" if kind == "ict-bare" else kind)
     docs = sorted(children)
     rng.shuffle(docs)
     out: list[Pair] = []
     for d in docs:
-        options = []
-        for c in children[d]:
-            members = sorted(sentences[(d, c.position)], key=lambda s: s.position)
-            for s in members:
-                if len(s.text.split()) < MIN_WORDS:
-                    continue
-                if kind == "ict-bare":
-                    rest = " ".join(o.text for o in members if o.id != s.id)
-                    if rest:
-                        options.append(Pair(s.text, rest, c.source_id))
-                else:
-                    options += [Pair(s.text, o.text, c.source_id) for o in children[d]
-                                if o.position != c.position]
+        if kind == "ict-bare":
+            options = [Pair(s.text, " ".join(rest), child.source_id)
+                       for s, child, rest in candidates.get(d, [])]
+        else:
+            options = [Pair(s.text, o.text, child.source_id)
+                       for s, child, _ in candidates.get(d, [])
+                       for o in children[d] if o.position != child.position]
         if options:
             out.append(rng.choice(options))
         if len(out) >= n:
