@@ -33,7 +33,7 @@ from _ranking import best_child_scorer  # noqa: E402
 from rag_agent.eval.datasets import SPECS, load_dataset, scifact_train_labels  # noqa: E402
 from rag_agent.eval.types import EvalQuery  # noqa: E402
 from rag_agent.finetune import OFFLINE_KINDS, offline_pairs, tune_model  # noqa: E402
-from rag_agent.finetune.offline import _sentence_candidates  # noqa: E402
+from rag_agent.finetune.offline import sentence_candidates  # noqa: E402
 from rag_agent.finetune.pairs import Pair  # noqa: E402
 from rag_agent.index.store import RagIndex  # noqa: E402
 
@@ -48,13 +48,13 @@ retrievers such as Contriever: two views of one document)."""
 
 def probe_pairs(index: RagIndex, n: int, kind: str, seed: int = 0) -> list[Pair]:
     """Up to `n` pairs of a `PROBE_KINDS` kind, at most one per document, documents shuffled;
-    the query sentences are those `offline_pairs` would take (`_sentence_candidates`)."""
+    the query sentences are those `offline_pairs` would take (`sentence_candidates`)."""
     rng = random.Random(seed)
     children: dict[str, list] = defaultdict(list)
     for c in index.units("child"):
         children[c.doc_id].append(c)
     by_key = {(c.doc_id, c.position): c for cs in children.values() for c in cs}
-    candidates = _sentence_candidates(index.units("sentence"), by_key,
+    candidates = sentence_candidates(index.units("sentence"), by_key,
                                       "ict" if kind == "ict-bare" else kind)
     docs = sorted(children)
     rng.shuffle(docs)

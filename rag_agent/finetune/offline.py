@@ -27,7 +27,7 @@ from rag_agent.index.protocol import SearchIndex
 from rag_agent.index.records import StoredUnit
 from rag_agent.settings import DEFAULT_TENANT
 
-__all__ = ["DEFAULT_OFFLINE_KIND", "OFFLINE_KINDS", "offline_pairs"]
+__all__ = ["DEFAULT_OFFLINE_KIND", "OFFLINE_KINDS", "offline_pairs", "sentence_candidates"]
 
 OFFLINE_KINDS = ("ict", "title", "sentence")
 DEFAULT_OFFLINE_KIND = "ict"
@@ -56,8 +56,8 @@ def _spread(groups: Sequence[list], n: int) -> list:
     return out
 
 
-def _sentence_candidates(sentences: list[StoredUnit], children: dict[tuple[str, int], StoredUnit],
-                         kind: str) -> dict[str, list[tuple[StoredUnit, StoredUnit, list[str]]]]:
+def sentence_candidates(sentences: list[StoredUnit], children: dict[tuple[str, int], StoredUnit],
+                        kind: str) -> dict[str, list[tuple[StoredUnit, StoredUnit, list[str]]]]:
     """Per document, (sentence, its child, the child's other sentences) for every sentence that
     can be a query: long enough, and (for `ict`) in a child with another sentence to keep."""
     by_child: dict[tuple[str, int], list[StoredUnit]] = defaultdict(list)
@@ -102,7 +102,7 @@ def offline_pairs(index: SearchIndex, n: int = 2000, *, kind: str = DEFAULT_OFFL
         chosen = [rng.choice(by_doc[d]) for d in docs
                   if by_doc[d][0].title.strip() and by_doc[d][0].title != by_doc[d][0].source_id]
         return [Pair(c.title, c.text, c.source_id) for c in chosen[:n]]
-    candidates = _sentence_candidates(index.units("sentence", tenant=tenant), children, kind)
+    candidates = sentence_candidates(index.units("sentence", tenant=tenant), children, kind)
     groups = []
     for d in docs:
         mine = candidates.get(d, [])
