@@ -55,7 +55,7 @@ def probe_pairs(index: RagIndex, n: int, kind: str, seed: int = 0) -> list[Pair]
         children[c.doc_id].append(c)
     by_key = {(c.doc_id, c.position): c for cs in children.values() for c in cs}
     candidates = sentence_candidates(index.units("sentence"), by_key,
-                                      "ict" if kind == "ict-bare" else kind)
+                                     "ict" if kind == "ict-bare" else kind)
     docs = sorted(children)
     rng.shuffle(docs)
     out: list[Pair] = []
